@@ -1,0 +1,71 @@
+"""BM25 over Finnish lemmas (bm25s), persisted beside the vector store and rebuilt with every ingest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from bot.finnish import CompoundSplitter, lemmas
+from bot.store import ChunkRecord
+
+
+class LexicalIndex:
+    """BM25 over chunk lemmas; compounds optionally expanded with their known parts."""
+
+    def __init__(self, retriever: bm25s.BM25, ids: list[str], vocabulary: list[str], split_compounds: bool):
+        self.retriever = retriever
+        self.ids = ids
+        self.splitter = CompoundSplitter(vocabulary) if split_compounds else None
+
+    @classmethod
+    def build(cls, records: list[ChunkRecord], split_compounds: bool) -> "LexicalIndex":
+        vocabulary = compound_vocabulary(records) if split_compounds else []
+        splitter = CompoundSplitter(vocabulary) if split_compounds else None
+        corpus = [splitter.expand(r.lemmas) if splitter else r.lemmas for r in records]
+        retriever = bm25s.BM25()
+        if records:
+            retriever.index([tokens or ["∅"] for tokens in corpus], show_progress=False)
+        return cls(retriever, [r.id for r in records], vocabulary, split_compounds)
+
+    def save(self, directory: Path) -> None:
+        tmp = directory.with_name(directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self.retriever.save(str(tmp), show_progress=False)
+        meta = {"ids": self.ids, "vocabulary": sorted(self.splitter.vocabulary) if self.splitter else [],
+                "split_compounds": self.splitter is not None}
+        (tmp / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        shutil.rmtree(directory, ignore_errors=True)
+        tmp.replace(directory)
+
+    @classmethod
+    def load(cls, directory: Path) -> "LexicalIndex":
+        meta = json.loads((directory / "lexical.json").read_text(encoding="utf-8"))
+        retriever = bm25s.BM25.load(str(directory), show_progress=False) if meta["ids"] else bm25s.BM25()
+        return cls(retriever, meta["ids"], meta["vocabulary"], meta["split_compounds"])
+
+    def query_tokens(self, text: str) -> list[str]:
+        tokens = lemmas(text)
+        return self.splitter.expand(tokens) if self.splitter else tokens
+
+    def scores(self, text: str) -> np.ndarray:
+        """BM25 score of every chunk (in ``self.ids`` order) for the question."""
+        if not self.ids:
+            return np.zeros(0)
+        vocab = self.retriever.vocab_dict
+        tokens = [t for t in self.query_tokens(text) if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.ids))
+        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
+
+
+def compound_vocabulary(records: list[ChunkRecord], min_count: int = 2) -> list[str]:
+    """Lemmas that stand on their own in the material at least ``min_count`` times: candidate compound parts."""
+    counts = Counter(token for r in records for token in r.lemmas)
+    return [w for w, n in counts.items() if n >= min_count and len(w) >= CompoundSplitter.MIN_PART]

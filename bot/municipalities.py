@@ -1,0 +1,77 @@
+"""The municipalities of Central Finland and their recognition in inflected Finnish questions.
+
+Finnish inflects place names with consonant gradation and stem changes (Luhanka → Luhangassa, Konnevesi →
+Konnevedellä, Uurainen → Uuraisilla, Pihtipudas → Pihtiputaalla), so each name is recognised by the stems
+its inflected forms share, followed by a short case ending.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# basic form -> stems that every inflected form starts with (lower case)
+MUNICIPALITY_STEMS: dict[str, tuple[str, ...]] = {
+    "Hankasalmi": ("hankasalm",),
+    "Joutsa": ("joutsa",),
+    "Jyväskylä": ("jyväskyl",),
+    "Jämsä": ("jämsä",),
+    "Kannonkoski": ("kannonkosk",),
+    "Karstula": ("karstula",),
+    "Keuruu": ("keuruu",),
+    "Kinnula": ("kinnula",),
+    "Kivijärvi": ("kivijärv",),
+    "Konnevesi": ("konneve",),
+    "Kyyjärvi": ("kyyjärv",),
+    "Laukaa": ("laukaa",),
+    "Luhanka": ("luhanka", "luhanga"),
+    "Multia": ("multia",),
+    "Muurame": ("muurame",),
+    "Petäjävesi": ("petäjäve",),
+    "Pihtipudas": ("pihtipuda", "pihtiputa"),
+    "Saarijärvi": ("saarijärv",),
+    "Toivakka": ("toivakka", "toivaka"),
+    "Uurainen": ("uurainen", "uuraise", "uuraisi"),
+    "Viitasaari": ("viitasaar",),
+    "Äänekoski": ("äänekosk",),
+}
+MUNICIPALITIES: tuple[str, ...] = tuple(MUNICIPALITY_STEMS)
+
+# The longest tail an inflected form adds after its stem ("Jyväskylä|ssäkin", "Äänekosk|ellakin").
+_MAX_ENDING = 8
+_TOKEN = re.compile(r"[a-zåäö]+")
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def find_municipalities(text: str) -> list[str]:
+    """Every Central Finland municipality named in ``text``, in order of first mention."""
+    found: list[str] = []
+    for token in _TOKEN.findall(_fold(text)):
+        name = _match_token(token)
+        if name and name not in found:
+            found.append(name)
+    return found
+
+
+def find_municipality(text: str) -> str | None:
+    """The first municipality named in ``text``, or None."""
+    names = find_municipalities(text)
+    return names[0] if names else None
+
+
+def _match_token(token: str) -> str | None:
+    for name, stems in MUNICIPALITY_STEMS.items():
+        for stem in stems:
+            if token.startswith(stem) and len(token) - len(stem) <= _MAX_ENDING:
+                return name
+    return None
+
+
+def normalize_municipality(name: str | None) -> str | None:
+    """The basic form for a municipality given in any form or case, or None when it is not one."""
+    if not name:
+        return None
+    return find_municipality(name)
