@@ -1,0 +1,101 @@
+"""``python -m bot search|ask ...``: retrieval and answers from the command line.
+
+    python -m bot search "kysymys" [--k 8] [--json]
+    python -m bot ask "kysymys" [--municipality NAME] [--json]
+    python -m bot ask --batch FILE.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bot.settings import SettingsError, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Search the store or ask a question.")
+    parser.add_argument("--data-dir", help="store, indexes and logs (default data/, or ILMASTO_DATA_DIR)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    search = commands.add_parser("search", help="ranked chunks for a question")
+    search.add_argument("question")
+    search.add_argument("--k", type=int, default=None, help="how many chunks (default 8)")
+    search.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    search.add_argument("--municipality", help="prefer this municipality's documents")
+    search.add_argument("--json", action="store_true")
+    ask = commands.add_parser("ask", help="a cited answer in Finnish")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--municipality", help="prefer this municipality's documents")
+    ask.add_argument("--batch", type=Path, help="JSON-lines file with a 'question' per line")
+    ask.add_argument("--json", action="store_true")
+    for sub in (search, ask):
+        sub.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings().with_data_dir(args.sub_data_dir or args.data_dir)
+    except SettingsError as exc:
+        parser.error(str(exc))
+    if args.command == "search":
+        return run_search(settings, args)
+    if args.batch is None and not args.question:
+        parser.error("ask needs a question or --batch FILE")
+    if args.batch is not None and not args.batch.exists():
+        parser.error(f"no such file: {args.batch}")
+    return run_ask(settings, args)
+
+
+def run_search(settings, args) -> int:
+    from bot.retrieval import Retriever
+
+    retriever = Retriever(settings)
+    if not retriever.records:
+        print("The store is empty: run `python -m ingest` first.", file=sys.stderr)
+        return 1
+    hits = retriever.search(args.question, k=args.k, municipality=args.municipality, mode=args.mode)
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False))
+        return 0
+    for n, hit in enumerate(hits, 1):
+        r = hit.record
+        where = f", s. {r.page}" if r.page else ""
+        print(f"{n}. [{hit.score:.4f}] {r.title}{where} ({r.doc_id})")
+        print(f"   {r.text[:240]}{'…' if len(r.text) > 240 else ''}")
+    return 0
+
+
+def run_ask(settings, args) -> int:
+    from bot.answer import Answerer
+
+    answerer = Answerer(settings)
+    if args.batch is not None:
+        with args.batch.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                item["result"] = answerer.answer(item["question"], municipality=item.get("municipality")).as_json()
+                print(json.dumps(item, ensure_ascii=False), flush=True)
+        return 0
+    started = time.perf_counter()
+    answer = answerer.answer(args.question, municipality=args.municipality)
+    if args.json:
+        print(json.dumps(answer.as_json(), ensure_ascii=False))
+    else:
+        print(answer.answer)
+        for c in answer.citations:
+            page = f", s. {c.page}" if c.page else ""
+            print(f"[{c.n}] {c.title}{page} – {c.source_url or c.doc_id}")
+        print(f"({time.perf_counter() - started:.2f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

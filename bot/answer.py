@@ -1,0 +1,241 @@
+"""From a question to a cited Finnish answer.
+
+The default answer is extractive and needs no LLM: the sentences of the retrieved passages that best answer
+the question, copied verbatim (numbers, units and dates exactly as in the source), each with its citation
+marker. With an LLM configured (bot/llm.py) the passages are handed to it instead and its citations checked.
+When nothing retrieved is relevant enough the bot refuses and suggests questions the material does answer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from bot.conversation import standalone_question
+from bot.finnish import lemmas, split_sentences
+from bot.municipalities import find_municipality, normalize_municipality
+from bot.retrieval import Hit, Retriever
+from bot.settings import Settings
+from bot.suggestions import related_suggestions
+
+MAX_SENTENCES = 4
+MIN_SENTENCE_WORDS = 5
+LEAD_IN = "Aineiston mukaan:"
+REFUSAL = (
+    "Valitettavasti käytössäni oleva aineisto ei kata tätä kysymystä, joten en voi vastata siihen luotettavasti. "
+    "Vastaan vain Keski-Suomen kuntien ilmastotyön aineiston perusteella."
+)
+EMPTY_HINT = "Kirjoita kysymys kuntien ilmastotyöstä, esimerkiksi: Mitä ilmastolaki vaatii kunnalta?"
+TOO_LONG_NOTICE = "Kysymys oli pitkä, joten käytin siitä vain {n} ensimmäistä merkkiä."
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    page: int | None
+    municipality: str | None
+    source_url: str | None
+    quote: str
+    date: str | None = None
+    chunk_id: str = ""
+    chunk_text: str = ""
+    highlights: list[str] = field(default_factory=list)
+    relevance: float = 0.0
+
+    def as_json(self) -> dict:
+        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "page": self.page,
+                "municipality": self.municipality, "source_url": self.source_url, "quote": self.quote}
+
+
+@dataclass
+class Answer:
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    seconds: float = 0.0
+    suggestions: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    question: str = ""
+    standalone: str = ""
+
+    def as_json(self) -> dict:
+        return {"answer": self.answer, "refused": self.refused, "citations": [c.as_json() for c in self.citations],
+                "seconds": round(self.seconds, 3), "suggestions": self.suggestions, "notices": self.notices}
+
+
+@dataclass
+class _Candidate:
+    sentence: str
+    hit_index: int
+    position: int
+    score: float
+    lemmas: frozenset[str]
+
+
+class Answerer:
+    """Holds the retriever (and optional LLM) of one data directory; thread-safe for reading."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None):
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        self._document_frequency()
+        self.llm = None
+        if settings.llm_provider != "none":
+            from bot.llm import LLMAnswerer
+
+            self.llm = LLMAnswerer(settings)
+
+    def _document_frequency(self) -> None:
+        records = self.retriever.records
+        self._df = Counter(lemma for r in records for lemma in set(r.lemmas))
+        self._n_docs = max(1, len(records))
+
+    def reload(self) -> None:
+        """Pick up a finished (background) ingest."""
+        self.retriever.reload()
+        self._document_frequency()
+
+    def idf(self, lemma: str) -> float:
+        return math.log(1 + self._n_docs / (1 + self._df.get(lemma, 0)))
+
+    # ------------------------------------------------------------ entry points
+
+    def answer(self, question: str, municipality: str | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
+        """The whole answer at once (CLI, API)."""
+        final = None
+        for event in self.stream(question, municipality, history):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def stream(self, question: str, municipality: str | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
+        """Answer text pieces as they are ready, then the final Answer (for streaming UIs)."""
+        started = time.perf_counter()
+        question, notices = self._clean_question(question)
+        if not question:
+            yield Answer(EMPTY_HINT, refused=True, notices=notices, seconds=time.perf_counter() - started)
+            return
+        standalone = standalone_question(question, history)
+        wanted = normalize_municipality(municipality) or find_municipality(standalone)
+        hits = self.retriever.search(standalone, municipality=wanted)
+        if not self.is_relevant(standalone, hits):
+            result = self.refusal(standalone)
+        elif self.llm is not None:
+            result = None
+            for piece in self.llm.stream(standalone, hits, self, wanted):
+                if isinstance(piece, Answer):
+                    result = piece
+                else:
+                    yield piece
+        else:
+            result = self.extractive(standalone, hits, wanted)
+        result.notices = notices + result.notices
+        result.question, result.standalone = question, standalone
+        result.seconds = time.perf_counter() - started
+        if not (self.llm is not None and not result.refused):
+            yield result.answer
+        yield result
+
+    def _clean_question(self, question: str) -> tuple[str, list[str]]:
+        question = " ".join((question or "").split())
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            return question[:limit], [TOO_LONG_NOTICE.format(n=limit)]
+        return question, []
+
+    # ------------------------------------------------------------ relevance and refusal
+
+    def coverage(self, question: str, hits: list[Hit]) -> float:
+        """Share of the question's idf weight whose lemmas occur in the best passages."""
+        wanted = {l for l in lemmas(question) if not l.isdigit()}
+        if not wanted or not hits:
+            return 0.0
+        present = set().union(*(set(h.record.lemmas) for h in hits[:3]))
+        total = sum(self.idf(l) for l in wanted)
+        return sum(self.idf(l) for l in wanted if l in present) / total
+
+    def is_relevant(self, question: str, hits: list[Hit]) -> bool:
+        """Calibrated on eval/dev.jsonl (see scripts/benchmark.py): enough of the question is in the passages."""
+        if not hits:
+            return False
+        return self.coverage(question, hits) >= self.settings.min_relevance
+
+    def refusal(self, question: str) -> Answer:
+        suggestions = related_suggestions(question)
+        text = REFUSAL
+        if suggestions:
+            text += "\n\nVoit kysyä esimerkiksi:\n" + "\n".join(f"- {s}" for s in suggestions)
+        return Answer(text, refused=True, suggestions=suggestions)
+
+    # ------------------------------------------------------------ extractive answer
+
+    def extractive(self, question: str, hits: list[Hit], municipality: str | None) -> Answer:
+        chosen = self.best_sentences(question, hits)
+        if not chosen:
+            return self.refusal(question)
+        citations: dict[int, Citation] = {}
+        lines = []
+        for candidate in chosen:
+            hit = hits[candidate.hit_index]
+            citation = citations.get(candidate.hit_index)
+            if citation is None:
+                citation = citation_for(len(citations) + 1, hit, candidate.sentence)
+                citations[candidate.hit_index] = citation
+            citation.highlights.append(candidate.sentence)
+            lines.append(f"- {candidate.sentence} [{citation.n}]")
+        notices = []
+        lead = LEAD_IN
+        if municipality:
+            local = any(hits[c.hit_index].record.municipality == municipality for c in chosen)
+            if local:
+                lead = f"Aineiston mukaan ({municipality}):"
+            else:
+                notices.append(f"Aineistossa ei ollut tähän kuntakohtaista tietoa kunnasta {municipality}; vastaus perustuu alueelliseen aineistoon.")
+                lead = f"Kuntakohtaista tietoa ({municipality}) ei löytynyt, joten vastaus perustuu alueelliseen aineistoon:"
+        text = lead + "\n\n" + "\n".join(lines)
+        return Answer(text, refused=False, citations=sorted(citations.values(), key=lambda c: c.n), notices=notices)
+
+    def best_sentences(self, question: str, hits: list[Hit]) -> list[_Candidate]:
+        """Top sentences by idf-weighted lemma overlap and passage rank; near-duplicates dropped."""
+        wanted = set(lemmas(question))
+        if not wanted:
+            return []
+        top_score = hits[0].score if hits else 1.0
+        candidates: list[_Candidate] = []
+        for hit_index, hit in enumerate(hits[:5]):
+            for position, sentence in enumerate(split_sentences(hit.record.text)):
+                if len(sentence.split()) < MIN_SENTENCE_WORDS:
+                    continue
+                sentence_lemmas = frozenset(lemmas(sentence))
+                overlap = sum(self.idf(l) for l in wanted & sentence_lemmas)
+                if overlap <= 0:
+                    continue
+                passage_weight = 0.5 + 0.5 * hit.score / top_score
+                score = overlap * passage_weight / math.sqrt(max(8, len(sentence_lemmas)) / 8)
+                candidates.append(_Candidate(sentence, hit_index, position, score, sentence_lemmas))
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        chosen: list[_Candidate] = []
+        for candidate in candidates:
+            if len(chosen) == MAX_SENTENCES or candidate.score < 0.35 * candidates[0].score:
+                break
+            if any(_jaccard(candidate.lemmas, c.lemmas) > 0.6 for c in chosen):
+                continue
+            chosen.append(candidate)
+        return sorted(chosen, key=lambda c: (c.hit_index, c.position))
+
+
+def citation_for(n: int, hit: Hit, quote: str) -> Citation:
+    r = hit.record
+    return Citation(n=n, doc_id=r.doc_id, title=r.title, page=r.page, municipality=r.municipality,
+                    source_url=r.source_url, quote=quote, date=r.date, chunk_id=r.id, chunk_text=r.text,
+                    relevance=round(hit.score, 5))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(1, len(a | b))

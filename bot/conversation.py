@@ -1,0 +1,43 @@
+"""Follow-up questions: rewrite "entä Laukaassa?" into a standalone question using the earlier turns."""
+
+from __future__ import annotations
+
+import re
+
+from bot.finnish import lemmas
+from bot.municipalities import MUNICIPALITY_STEMS, find_municipalities
+
+# Openers that mark a question as leaning on the previous one.
+_FOLLOW_UP_OPENERS = re.compile(r"^\s*(entä|entäs|mites|miten\s+on|kuin\s+myös|ja\s+sitten|no\s+entä|sama|samoin|ja)\b", re.I)
+_MIN_CONTENT_LEMMAS = 3
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that opens like a follow-up, or has too little content to stand on its own."""
+    content = [l for l in lemmas(question) if not _is_municipality_word(l)]
+    return bool(_FOLLOW_UP_OPENERS.match(question)) or len(content) < _MIN_CONTENT_LEMMAS - 1
+
+
+def _is_municipality_word(word: str) -> bool:
+    return bool(find_municipalities(word))
+
+
+def _replace_municipality(text: str, old: str, new: str) -> str:
+    """Swap every inflected mention of ``old`` for the basic form of ``new`` (lemma search ignores the case)."""
+    stems = "|".join(re.escape(s) for s in MUNICIPALITY_STEMS[old])
+    return re.sub(rf"\b(?:{stems})[a-zåäö]*", new, text, flags=re.I)
+
+
+def standalone_question(question: str, history: list[tuple[str, str]] | None) -> str:
+    """The question to retrieve with: itself, or the previous question adapted by the follow-up."""
+    previous = next((q for q, _ in reversed(history or []) if q and q.strip()), None)
+    if not previous or not is_follow_up(question):
+        return question
+    new_places = find_municipalities(question)
+    old_places = find_municipalities(previous)
+    remainder = _FOLLOW_UP_OPENERS.sub("", question).strip(" ?!.")
+    if new_places and old_places:
+        rewritten = _replace_municipality(previous, old_places[0], new_places[0])
+        extra = [w for w in remainder.split() if not _is_municipality_word(w)]
+        return " ".join([rewritten.rstrip(" ?"), *extra]).strip() + "?"
+    return f"{previous.rstrip(' ?')} – {remainder}?"
