@@ -23,6 +23,10 @@ from bot.suggestions import related_suggestions
 
 MAX_SENTENCES = 4
 MIN_SENTENCE_WORDS = 5
+MIN_SHARE_OF_BEST = 0.5
+# Lemmas of the notice every document opens with ("this is a summary compiled from public sources; the official
+# documents are the council's"): a sentence with several of them is about the document, not an answer.
+META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen", "virallinen", "asiakirja", "luetella", "ilmastobotti"})
 LEAD_IN = "Aineiston mukaan:"
 REFUSAL = (
     "Valitettavasti käytössäni oleva aineisto ei kata tätä kysymystä, joten en voi vastata siihen luotettavasti. "
@@ -213,6 +217,8 @@ class Answerer:
                 if len(sentence.split()) < MIN_SENTENCE_WORDS:
                     continue
                 sentence_lemmas = frozenset(lemmas(sentence))
+                if len(sentence_lemmas & META_LEMMAS) >= 3:
+                    continue
                 overlap = sum(self.idf(l) for l in wanted & sentence_lemmas)
                 if overlap <= 0:
                     continue
@@ -222,7 +228,7 @@ class Answerer:
         candidates.sort(key=lambda c: c.score, reverse=True)
         chosen: list[_Candidate] = []
         for candidate in candidates:
-            if len(chosen) == MAX_SENTENCES or candidate.score < 0.35 * candidates[0].score:
+            if len(chosen) == MAX_SENTENCES or candidate.score < MIN_SHARE_OF_BEST * candidates[0].score:
                 break
             if any(_jaccard(candidate.lemmas, c.lemmas) > 0.6 for c in chosen):
                 continue

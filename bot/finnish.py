@@ -73,10 +73,19 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=300_000)
 def lemma(word: str) -> str:
-    """The Finnish lemma of one lower-cased word (cached: the vocabulary of the material is small)."""
+    """The Finnish lemma of one lower-cased word (cached: the vocabulary of the material is small).
+
+    simplemma sometimes cuts a compound to its first part ("ilmastolain" -> "ilmasto"); when the cut-off tail
+    is itself a known word ("lain" -> "laki"), the compound is rebuilt ("ilmastolaki").
+    """
     if word.isdigit():
         return word
-    return simplemma.lemmatize(word, lang="fi").lower()
+    base = simplemma.lemmatize(word, lang="fi").lower()
+    if word.startswith(base) and len(word) - len(base) >= 4:
+        tail = simplemma.lemmatize(word[len(base) :], lang="fi").lower()
+        if len(tail) >= 3 and simplemma.is_known(tail, lang="fi"):
+            return base + tail
+    return base
 
 
 def lemmas(text: str, drop_stopwords: bool = True) -> list[str]:

@@ -31,14 +31,19 @@ MUNICIPALITY_STEMS: dict[str, tuple[str, ...]] = {
     "Pihtipudas": ("pihtipuda", "pihtiputa"),
     "Saarijärvi": ("saarijärv",),
     "Toivakka": ("toivakka", "toivaka"),
-    "Uurainen": ("uurainen", "uuraise", "uuraisi"),
+    "Uurainen": ("uurainen", "uurais"),
     "Viitasaari": ("viitasaar",),
     "Äänekoski": ("äänekosk",),
 }
 MUNICIPALITIES: tuple[str, ...] = tuple(MUNICIPALITY_STEMS)
 
-# The longest tail an inflected form adds after its stem ("Jyväskylä|ssäkin", "Äänekosk|ellakin").
-_MAX_ENDING = 8
+# What an inflected form may add after its stem: a few stem letters ("Äänekosk|e", "Konneve|de"), a case
+# ending and a clitic ("Jyväskyl|ä|ssä|kin"). Anything else ("Multia|alinen") is another word.
+_ENDING = re.compile(
+    r"[aeiouyäöd]{0,2}?(?:n|a|ä|ta|tä|na|nä|ssa|ssä|sta|stä|lla|llä|lta|ltä|lle|ksi|seen|en|in|an|än|un|uun|aan|ään|een|iin|ten|den|lainen|läinen)?"
+    r"(?:kin|kaan|kään|ko|kö|han|hän)?"
+)
+_MAX_ENDING = 9
 _TOKEN = re.compile(r"[a-zåäö]+")
 
 
@@ -64,8 +69,9 @@ def find_municipality(text: str) -> str | None:
 
 def _match_token(token: str) -> str | None:
     for name, stems in MUNICIPALITY_STEMS.items():
-        for stem in stems:
-            if token.startswith(stem) and len(token) - len(stem) <= _MAX_ENDING:
+        for stem in (name.lower(), *stems):
+            rest = token[len(stem) :]
+            if token.startswith(stem) and len(rest) <= _MAX_ENDING and _ENDING.fullmatch(rest):
                 return name
     return None
 

@@ -368,6 +368,10 @@ LOADERS: dict[str, Callable[[Path, bytes], tuple[list[Block], dict, int, list[st
 }
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
+
+
 def load_document(path: Path, corpus_root: Path, sidecar: dict[str, dict], max_bytes: int) -> LoadedDocument:
     """Read one file into blocks with metadata, or raise LoadError saying why it cannot be used."""
     loader = LOADERS.get(path.suffix.lower())
@@ -377,7 +381,7 @@ def load_document(path: Path, corpus_root: Path, sidecar: dict[str, dict], max_b
     if size == 0:
         raise LoadError("empty file")
     if size > max_bytes:
-        raise LoadError(f"file too large: {size / 1e6:.1f} MB (limit {max_bytes / 1e6:.1f} MB)")
+        raise LoadError(f"file too large: {_size(size)} (limit {_size(max_bytes)})")
     doc_id = doc_id_for(path, corpus_root)
     blocks, declared, pages, notes = loader(path, path.read_bytes())
     blocks = [b for b in blocks if not _in_reference_list(b)]
