@@ -51,7 +51,8 @@ class Settings:
     rrf_k: int = 60
     municipality_boost: float = 1.5
     # Answering.
-    min_relevance: float = 0.30
+    min_relevance: float = 0.30  # lexical coverage needed while the dense index is not ready
+    min_similarity: float = 0.85  # cosine similarity of the best passage (multilingual-e5-small)
     max_question_chars: int = 500
     llm_provider: str = "none"  # none | openai | ollama
     llm_model: str = ""
@@ -103,6 +104,7 @@ ENV_VARS: dict[str, str] = {
     "ILMASTO_RRF_K": "rrf_k",
     "ILMASTO_MUNICIPALITY_BOOST": "municipality_boost",
     "ILMASTO_MIN_RELEVANCE": "min_relevance",
+    "ILMASTO_MIN_SIMILARITY": "min_similarity",
     "ILMASTO_MAX_QUESTION_CHARS": "max_question_chars",
     "ILMASTO_LLM_PROVIDER": "llm_provider",
     "ILMASTO_LLM_MODEL": "llm_model",
