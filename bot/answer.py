@@ -33,6 +33,8 @@ QUANTITY_WORDS = frozenset({"paljonko", "kuinka", "montako", "määrä", "osuus"
                             "suuri", "moni", "summa", "euro", "tonni", "luku"})
 NUMBER_BONUS = 1.5
 MIN_COVERAGE_WITH_DENSE = 0.1
+PART_WEIGHT = 0.25
+ANSWER_PASSAGES = 6  # sentences are taken from this many of the best passages
 LEAD_IN = "Aineiston mukaan:"
 REFUSAL = (
     "Valitettavasti käytössäni oleva aineisto ei kata tätä kysymystä, joten en voi vastata siihen luotettavasti. "
@@ -110,6 +112,10 @@ class Answerer:
         self.retriever.reload()
         self._document_frequency()
 
+    def terms(self, text: str) -> set[str]:
+        """Lemmas of the text with the known parts of its compounds, as the lexical index sees them."""
+        return set(self.retriever.lexical.query_tokens(text))
+
     def idf(self, lemma: str) -> float:
         return math.log(1 + self._n_docs / (1 + self._df.get(lemma, 0)))
 
@@ -148,8 +154,9 @@ class Answerer:
         result.notices = notices + result.notices
         result.question, result.standalone = question, standalone
         result.seconds = time.perf_counter() - started
-        if not (self.llm is not None and not result.refused):
-            yield result.answer
+        if self.llm is None or result.refused:
+            for line in result.answer.splitlines(keepends=True):  # line by line, as a generator would
+                yield line
         yield result
 
     def _clean_question(self, question: str) -> tuple[str, list[str]]:
@@ -163,10 +170,10 @@ class Answerer:
 
     def coverage(self, question: str, hits: list[Hit]) -> float:
         """Share of the question's idf weight whose lemmas occur in the best passages."""
-        wanted = {l for l in lemmas(question) if not l.isdigit()}
+        wanted = {l for l in self.terms(question) if not l.isdigit()}
         if not wanted or not hits:
             return 0.0
-        present = set().union(*(set(h.record.lemmas) for h in hits[:3]))
+        present = set().union(*(self.terms(h.record.embedding_text) for h in hits[:3]))
         total = sum(self.idf(l) for l in wanted)
         return sum(self.idf(l) for l in wanted if l in present) / total
 
@@ -194,7 +201,7 @@ class Answerer:
     # ------------------------------------------------------------ extractive answer
 
     def extractive(self, question: str, hits: list[Hit], municipality: str | None) -> Answer:
-        chosen = self.best_sentences(question, hits)
+        chosen = self.best_sentences(question, hits, municipality)
         if not chosen:
             return self.refusal(question)
         citations: dict[int, Citation] = {}
@@ -206,7 +213,10 @@ class Answerer:
                 citation = citation_for(len(citations) + 1, hit, candidate.sentence)
                 citations[candidate.hit_index] = citation
             citation.highlights.append(candidate.sentence)
-            lines.append(f"- {candidate.sentence} [{citation.n}]")
+            # A sentence from a municipality's summary often leaves the place unsaid: name it.
+            place = hit.record.municipality
+            prefix = f"{place}: " if place and place != municipality else ""
+            lines.append(f"- {prefix}{candidate.sentence} [{citation.n}]")
         notices = []
         lead = LEAD_IN
         if municipality:
@@ -219,15 +229,23 @@ class Answerer:
         text = lead + "\n\n" + "\n".join(lines)
         return Answer(text, refused=False, citations=sorted(citations.values(), key=lambda c: c.n), notices=notices)
 
-    def best_sentences(self, question: str, hits: list[Hit]) -> list[_Candidate]:
-        """Top sentences by idf-weighted lemma overlap and passage rank; near-duplicates dropped."""
+    def best_sentences(self, question: str, hits: list[Hit], municipality: str | None = None) -> list[_Candidate]:
+        """Top sentences by idf-weighted lemma overlap and passage rank; near-duplicates dropped.
+
+        For a question about one municipality, other municipalities' summaries are never quoted: their facts
+        would read as facts about the one asked about.
+        """
         wanted = {l for l in lemmas(question) if not find_municipality(l)}  # the place is retrieval's job
         if not wanted:
             return []
+        # Parts of compounds ("päästö" of "päästölähde") count, at half weight, only where the whole does not.
+        parts = self.terms(" ".join(wanted)) - wanted
         wants_number = bool(wanted & QUANTITY_WORDS) or bool(QUANTITY_WORDS & set(question.lower().split()))
         top_score = hits[0].score if hits else 1.0
         candidates: list[_Candidate] = []
-        for hit_index, hit in enumerate(hits[:5]):
+        for hit_index, hit in enumerate(hits[:ANSWER_PASSAGES]):
+            if municipality and hit.record.municipality not in (None, municipality):
+                continue
             for position, sentence in enumerate(split_sentences(hit.record.text)):
                 if len(sentence.split()) < MIN_SENTENCE_WORDS:
                     continue
@@ -235,6 +253,8 @@ class Answerer:
                 if len(sentence_lemmas & META_LEMMAS) >= 2:
                     continue
                 overlap = sum(self.idf(l) for l in wanted & sentence_lemmas)
+                if parts:
+                    overlap += PART_WEIGHT * sum(self.idf(l) for l in parts & self.terms(sentence))
                 if overlap <= 0:
                     continue
                 passage_weight = 0.5 + 0.5 * hit.score / top_score
