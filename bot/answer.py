@@ -23,7 +23,7 @@ from bot.suggestions import related_suggestions
 
 MAX_SENTENCES = 5
 MIN_SENTENCE_WORDS = 5
-MIN_SHARE_OF_BEST = 0.4
+MIN_SHARE_OF_BEST = 0.3
 # Lemmas of the notice every document opens with ("this is a summary compiled from public sources; the official
 # documents are the council's"): a sentence with several of them is about the document, not an answer.
 META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen", "virallinen", "asiakirja", "luetella",
@@ -200,6 +200,18 @@ class Answerer:
 
     # ------------------------------------------------------------ extractive answer
 
+    def _answerable_sentences(self, hits: list[Hit], municipality: str | None) -> list[tuple[int, int, str, frozenset[str], frozenset[str]]]:
+        """(passage index, position, sentence, lemmas, lemmas with compound parts) of the quotable sentences."""
+        out = []
+        for hit_index, hit in enumerate(hits[:ANSWER_PASSAGES]):
+            if municipality and hit.record.municipality not in (None, municipality):
+                continue
+            for position, sentence in enumerate(split_sentences(hit.record.text)):
+                plain = frozenset(lemmas(sentence))
+                if len(sentence.split()) >= MIN_SENTENCE_WORDS and len(plain & META_LEMMAS) < 2:
+                    out.append((hit_index, position, sentence, plain, frozenset(self.terms(sentence))))
+        return out
+
     def extractive(self, question: str, hits: list[Hit], municipality: str | None) -> Answer:
         chosen = self.best_sentences(question, hits, municipality)
         if not chosen:
@@ -230,38 +242,38 @@ class Answerer:
         return Answer(text, refused=False, citations=sorted(citations.values(), key=lambda c: c.n), notices=notices)
 
     def best_sentences(self, question: str, hits: list[Hit], municipality: str | None = None) -> list[_Candidate]:
-        """Top sentences by idf-weighted lemma overlap and passage rank; near-duplicates dropped.
+        """Top sentences by weighted lemma overlap and passage rank; near-duplicates dropped.
 
-        For a question about one municipality, other municipalities' summaries are never quoted: their facts
-        would read as facts about the one asked about.
+        A question word weighs by its rarity in the material (idf) and among the retrieved sentences: words
+        every passage shares name the topic ("Pohjoisen Keski-Suomen ilmastosuunnitelma"), the rare ones
+        name what is asked ("budjetti"). For a question about one municipality, other municipalities'
+        summaries are never quoted: their facts would read as facts about the one asked about.
         """
         wanted = {l for l in lemmas(question) if not find_municipality(l)}  # the place is retrieval's job
         if not wanted:
             return []
-        # Parts of compounds ("päästö" of "päästölähde") count, at half weight, only where the whole does not.
+        # Compound parts ("päästö" of "päästölähde", "budjetti" in "kokonaisbudjetti") count at part weight.
         parts = self.terms(" ".join(wanted)) - wanted
         wants_number = bool(wanted & QUANTITY_WORDS) or bool(QUANTITY_WORDS & set(question.lower().split()))
+        sentences = self._answerable_sentences(hits, municipality)
+        local_df = Counter(l for *_, terms in sentences for l in terms & (wanted | parts))
+
+        def weight(lemma: str) -> float:
+            return self.idf(lemma) * math.log(1 + len(sentences) / (1 + local_df[lemma]))
+
         top_score = hits[0].score if hits else 1.0
         candidates: list[_Candidate] = []
-        for hit_index, hit in enumerate(hits[:ANSWER_PASSAGES]):
-            if municipality and hit.record.municipality not in (None, municipality):
+        for hit_index, position, sentence, plain, terms in sentences:
+            full = wanted & plain
+            partial = ((wanted | parts) & terms) - full
+            overlap = sum(weight(l) for l in full) + PART_WEIGHT * sum(weight(l) for l in partial)
+            if overlap <= 0:
                 continue
-            for position, sentence in enumerate(split_sentences(hit.record.text)):
-                if len(sentence.split()) < MIN_SENTENCE_WORDS:
-                    continue
-                sentence_lemmas = frozenset(lemmas(sentence))
-                if len(sentence_lemmas & META_LEMMAS) >= 2:
-                    continue
-                overlap = sum(self.idf(l) for l in wanted & sentence_lemmas)
-                if parts:
-                    overlap += PART_WEIGHT * sum(self.idf(l) for l in parts & self.terms(sentence))
-                if overlap <= 0:
-                    continue
-                passage_weight = 0.5 + 0.5 * hit.score / top_score
-                score = overlap * passage_weight / math.sqrt(max(8, len(sentence_lemmas)) / 8)
-                if wants_number and any(ch.isdigit() for ch in sentence):
-                    score *= NUMBER_BONUS
-                candidates.append(_Candidate(sentence, hit_index, position, score, sentence_lemmas))
+            passage_weight = 0.5 + 0.5 * hits[hit_index].score / top_score
+            score = overlap * passage_weight / math.sqrt(max(8, len(plain)) / 8)
+            if wants_number and any(ch.isdigit() for ch in sentence):
+                score *= NUMBER_BONUS
+            candidates.append(_Candidate(sentence, hit_index, position, score, plain))
         candidates.sort(key=lambda c: c.score, reverse=True)
         chosen: list[_Candidate] = []
         for candidate in candidates:

@@ -1,4 +1,5 @@
-"""The web application: FastAPI serving the cited source documents, with the Gradio chat mounted at /."""
+"""The web application: FastAPI serving the API, the widget and the cited source documents, with the Gradio
+chat mounted at / after them (so it shadows none of their paths)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def resolve_document(service: BotService, doc_id: str) -> Path:
 
 def create_app(service: BotService) -> FastAPI:
     from ui import build_ui
+    from web.api import add_api_middleware, api_router
     from web.render import CSS, MARKER_JS
+    from web.widget import widget_router
 
     app = FastAPI(title="Keski-Suomen kuntien ilmastobotti", version=__version__)
 
@@ -34,5 +37,9 @@ def create_app(service: BotService) -> FastAPI:
         path = resolve_document(service, doc_id)
         media = "text/plain; charset=utf-8" if path.suffix.lower() in (".md", ".txt") else mimetypes.guess_type(path.name)[0]
         return FileResponse(path, media_type=media or "application/octet-stream", content_disposition_type="inline")
+
+    app.include_router(api_router(service))
+    app.include_router(widget_router(service.settings))
+    add_api_middleware(app, service.settings)
 
     return gr.mount_gradio_app(app, build_ui(service), path="/", css=CSS, js=MARKER_JS, footer_links=[])
