@@ -114,8 +114,8 @@ def build_ui(service: BotService) -> gr.Blocks:
         answers = gr.State([])
         inputs = [question, chatbot, municipality, answers]
         outputs = [question, chatbot, sources, answers]
-        question.submit(respond, inputs, outputs)
-        send.click(respond, inputs, outputs)
+        question.submit(respond, inputs, outputs, api_name="ask")
+        send.click(respond, inputs, outputs, api_name=False)
         good.click(lambda a, c: rate(a, "up", c), [answers, comment], [thanks, comment])
         bad.click(lambda a, c: rate(a, "down", c), [answers, comment], [thanks, comment])
         chatbot.like(like, [answers], [thanks])

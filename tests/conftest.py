@@ -88,3 +88,36 @@ def answerer(starter_settings: Settings):
     from bot.answer import Answerer
 
     return Answerer(starter_settings)
+
+
+@pytest.fixture(scope="session")
+def live_app(starter_settings):
+    """The real app (FastAPI + Gradio) served by uvicorn on a free loopback port; yields its base URL."""
+    yield from serve_app(starter_settings)
+
+
+def serve_app(settings: Settings):
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from bot.service import BotService
+    from web.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(BotService(settings, ingest_on_start=False)), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

@@ -3,7 +3,7 @@
 Answering is CPU-bound and synchronous, so it runs in worker threads, at most ANSWER_SLOTS at once; further
 requests queue for a while and then get 503, and each client address is limited to
 ``rate_limit_per_minute`` questions (429). Request bodies over ``max_body_bytes`` are refused (413) before
-anything parses them, and browsers on ``allowed_origins`` may call /api/* across origins (CORS, no cookies).
+anything parses them, and only browsers on ``allowed_origins`` may call the app across origins (CORS, no cookies).
 """
 
 import json
@@ -257,10 +257,6 @@ def allowed_origins(settings: Settings) -> list[str]:
     return origins
 
 
-def _is_api(scope: Scope) -> bool:
-    return scope["type"] == "http" and scope["path"].startswith(API_PREFIX)
-
-
 class BodyLimit:
     """Refuses /api/* bodies over max_bytes with 413, counting what arrives (a Content-Length can lie)."""
 
@@ -269,7 +265,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _is_api(scope):
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
@@ -290,20 +286,13 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-class ApiCORS:
-    """CORS for /api/* only (the chat window and documents stay same-origin); never with credentials."""
-
-    def __init__(self, app: ASGIApp, origins: list[str]):
-        self.app = app
-        self.cors = CORSMiddleware(app, allow_origins=origins, allow_methods=["GET", "POST"],
-                                   allow_headers=["Content-Type"], expose_headers=["Retry-After"],
-                                   allow_credentials=False, max_age=600)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await (self.cors if _is_api(scope) else self.app)(scope, receive, send)
-
-
 def add_api_middleware(app: FastAPI, settings: Settings) -> None:
-    """Body limit inside CORS, so a 413 still carries the CORS headers a cross-origin caller needs."""
+    """The body limit, inside CORS so that a 413 still carries the headers a cross-origin caller needs.
+
+    CORS covers the whole app on purpose: Gradio steps back when the parent app has a CORSMiddleware, and its
+    own default would answer any origin, with credentials, once the app runs on a public host name.
+    """
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ApiCORS, origins=allowed_origins(settings))
+    app.add_middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_methods=["GET", "POST"],
+                       allow_headers=["Content-Type"], expose_headers=["Retry-After"], allow_credentials=False,
+                       max_age=600)
