@@ -20,7 +20,7 @@ import gradio as gr  # noqa: E402
 from bot.answer import Answer  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from bot.municipalities import MUNICIPALITIES  # noqa: E402
-from bot.service import BotService  # noqa: E402
+from bot.service import BotService, NotReady  # noqa: E402
 from bot.suggestions import EXAMPLE_QUESTIONS  # noqa: E402
 from web.render import answer_markdown, escape_markdown, sources_html  # noqa: E402
 
@@ -60,7 +60,13 @@ def build_ui(service: BotService) -> gr.Blocks:
         yield "", messages, gr.update(), answers
         chosen = None if municipality in (None, "", WHOLE_REGION) else municipality
         streamed = ""
-        for event in service.answerer.stream(question, municipality=chosen, history=history):
+        try:
+            answerer = service.answerer
+        except NotReady as exc:
+            messages[-1] = {"role": "assistant", "content": escape_markdown(str(exc))}
+            yield question, messages, gr.update(), answers
+            return
+        for event in answerer.stream(question, municipality=chosen, history=history):
             if isinstance(event, Answer):
                 messages[-1] = {"role": "assistant", "content": answer_markdown(event)}
                 record = {"question": question, "answer": event.answer, "citations": [c.as_json() for c in event.citations]}
@@ -121,7 +127,11 @@ def build_ui(service: BotService) -> gr.Blocks:
         chatbot.like(like, [answers], [thanks])
         if not service.status.dense_ready:
             timer = gr.Timer(3)
-            timer.tick(lambda: service.status.message(), None, status)
+
+            def refresh_status() -> tuple[str, gr.Timer]:
+                return service.status.message(), gr.Timer(active=not service.status.dense_ready)
+
+            timer.tick(refresh_status, None, [status, timer])
     return ui
 
 

@@ -71,6 +71,20 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+# Lemmas of the words of the material, saved with the lexical index: loading simplemma's Finnish dictionary
+# takes seconds, and a question's words are nearly always words of the material.
+_LEMMA_TABLE: dict[str, str] = {}
+
+
+def use_lemma_table(table: dict[str, str]) -> None:
+    _LEMMA_TABLE.update(table)
+
+
+def lemma_table(texts: Iterable[str]) -> dict[str, str]:
+    """word -> lemma for every word of the texts."""
+    return {word: lemma(word) for text in texts for word in set(words(text.lower()))}
+
+
 @lru_cache(maxsize=300_000)
 def lemma(word: str) -> str:
     """The Finnish lemma of one lower-cased word (cached: the vocabulary of the material is small).
@@ -80,6 +94,8 @@ def lemma(word: str) -> str:
     """
     if word.isdigit():
         return word
+    if word in _LEMMA_TABLE:
+        return _LEMMA_TABLE[word]
     base = simplemma.lemmatize(word, lang="fi").lower()
     if word.startswith(base) and len(word) - len(base) >= 4:
         tail = simplemma.lemmatize(word[len(base) :], lang="fi").lower()
@@ -92,8 +108,10 @@ def lemmas(text: str, drop_stopwords: bool = True) -> list[str]:
     """Lemmas of the words of ``text``, stopwords dropped unless asked to keep them."""
     out = []
     for word in words(text.lower()):
+        if drop_stopwords and word in STOPWORDS:
+            continue
         lem = lemma(word)
-        if drop_stopwords and (lem in STOPWORDS or word in STOPWORDS):
+        if drop_stopwords and lem in STOPWORDS:
             continue
         out.append(lem)
     return out

@@ -10,17 +10,20 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from bot.finnish import CompoundSplitter, lemmas
+from bot.finnish import CompoundSplitter, lemma_table, lemmas, use_lemma_table
 from bot.store import ChunkRecord
 
 
 class LexicalIndex:
     """BM25 over chunk lemmas; compounds optionally expanded with their known parts."""
 
-    def __init__(self, retriever: bm25s.BM25, ids: list[str], vocabulary: list[str], split_compounds: bool):
+    def __init__(self, retriever: bm25s.BM25, ids: list[str], vocabulary: list[str], split_compounds: bool,
+                 lemmas_of_words: dict[str, str] | None = None):
         self.retriever = retriever
         self.ids = ids
         self.splitter = CompoundSplitter(vocabulary) if split_compounds else None
+        self.lemmas_of_words = lemmas_of_words or {}
+        use_lemma_table(self.lemmas_of_words)
 
     @classmethod
     def build(cls, records: list[ChunkRecord], split_compounds: bool) -> "LexicalIndex":
@@ -30,7 +33,8 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         if records:
             retriever.index([tokens or ["∅"] for tokens in corpus], show_progress=False)
-        return cls(retriever, [r.id for r in records], vocabulary, split_compounds)
+        table = lemma_table(r.embedding_text for r in records)
+        return cls(retriever, [r.id for r in records], vocabulary, split_compounds, table)
 
     def save(self, directory: Path) -> None:
         tmp = directory.with_name(directory.name + ".tmp")
@@ -39,7 +43,7 @@ class LexicalIndex:
         if self.ids:
             self.retriever.save(str(tmp), show_progress=False)
         meta = {"ids": self.ids, "vocabulary": sorted(self.splitter.vocabulary) if self.splitter else [],
-                "split_compounds": self.splitter is not None}
+                "split_compounds": self.splitter is not None, "lemmas": self.lemmas_of_words}
         (tmp / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(directory, ignore_errors=True)
         tmp.replace(directory)
@@ -48,7 +52,7 @@ class LexicalIndex:
     def load(cls, directory: Path) -> "LexicalIndex":
         meta = json.loads((directory / "lexical.json").read_text(encoding="utf-8"))
         retriever = bm25s.BM25.load(str(directory), show_progress=False) if meta["ids"] else bm25s.BM25()
-        return cls(retriever, meta["ids"], meta["vocabulary"], meta["split_compounds"])
+        return cls(retriever, meta["ids"], meta["vocabulary"], meta["split_compounds"], meta.get("lemmas"))
 
     def query_tokens(self, text: str) -> list[str]:
         tokens = lemmas(text)

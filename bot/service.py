@@ -1,7 +1,8 @@
 """The running bot behind the chat window and the API: a fresh store and one Answerer.
 
-At start the lexical phase of ingest runs (seconds), so answers are possible at once; embedding whatever is
-missing runs in a background thread, and the Answerer switches to hybrid retrieval when it is done.
+The app must answer soon after it starts, even on a fresh machine. So the store is prepared in a background
+thread while the web server starts: first the lexical phase of ingest (seconds), after which questions are
+answered with lexical search; then the embeddings of whatever is missing, after which retrieval is hybrid.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from bot.answer import Answerer
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+STARTUP_TIMEOUT_S = 120.0
+
+
+class NotReady(RuntimeError):
+    """The store is not open yet (or could not be opened); the message is for the user, in Finnish."""
 
 
 @dataclass
@@ -21,13 +27,16 @@ class IndexStatus:
     chunks: int = 0
     embedded: int = 0
     to_embed: int = 0
+    lexical_ready: bool = False
     dense_ready: bool = False
     error: str | None = None
 
     def message(self) -> str:
         """A short Finnish status line for the UI."""
         if self.error:
-            return f"Hakuindeksin rakentaminen epäonnistui: {self.error}. Vastaukset perustuvat sanahakuun."
+            return f"Aineiston lataaminen epäonnistui osittain: {self.error}"
+        if not self.lexical_ready:
+            return "Aineistoa luetaan… ensimmäiset vastaukset ovat hetken päästä valmiita."
         if self.dense_ready:
             return f"Aineisto valmiina: {self.chunks} tekstikappaletta."
         return (
@@ -42,36 +51,53 @@ class BotService:
     def __init__(self, settings: Settings, ingest_on_start: bool = True):
         self.settings = settings
         self.status = IndexStatus()
-        self._dense_thread: threading.Thread | None = None
-        records = None
+        self._answerer: Answerer | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
         if ingest_on_start:
-            from ingest.pipeline import lexical_phase
+            self._thread = threading.Thread(target=self._prepare, name="prepare-store", daemon=True)
+            self._thread.start()
+        else:
+            self._open()
 
-            report, records = lexical_phase(settings, [settings.corpus_dir], progress=False)
-            for skipped in report.skipped:
-                log.warning("skipped %s: %s", skipped["path"], skipped["reason"])
-        self.answerer = Answerer(settings)
-        self.status.chunks = len(self.answerer.retriever.records)
-        self.status.dense_ready = self.answerer.retriever.dense_ready()
-        if ingest_on_start and not self.status.dense_ready:
-            self._dense_thread = threading.Thread(target=self._build_dense, args=(records,), name="dense-ingest", daemon=True)
-            self._dense_thread.start()
+    @property
+    def answerer(self) -> Answerer:
+        """The Answerer, once the store is open (waits for it during start-up)."""
+        if not self._ready.wait(STARTUP_TIMEOUT_S) or self._answerer is None:
+            raise NotReady("Aineistoa ladataan vielä. Yritä hetken kuluttua uudelleen.")
+        return self._answerer
 
-    def _build_dense(self, records) -> None:
-        from ingest.pipeline import dense_phase
+    def _open(self) -> None:
+        self._answerer = Answerer(self.settings)
+        self.status.chunks = len(self._answerer.retriever.records)
+        self.status.dense_ready = self._answerer.retriever.dense_ready()
+        self.status.lexical_ready = True
+        self._ready.set()
+
+    def _prepare(self) -> None:
+        from ingest.pipeline import dense_phase, lexical_phase
 
         def progress(done: int, total: int) -> None:
             self.status.embedded, self.status.to_embed = done, total
 
         try:
-            dense_phase(self.settings, records, progress=False, on_progress=progress)
-            self.answerer.reload()
-            self.status.dense_ready = self.answerer.retriever.dense_ready()
-        except Exception as exc:  # the app keeps answering lexically; the operator sees why
-            log.exception("building the dense index failed")
+            report, records = lexical_phase(self.settings, [self.settings.corpus_dir], progress=False)
+            for skipped in report.skipped:
+                log.warning("skipped %s: %s", skipped["path"], skipped["reason"])
+            self._open()
+            self._answerer.retriever.search("kunnan ilmastotyö")  # load the models before the first question
+            if not self.status.dense_ready:
+                dense_phase(self.settings, records, progress=False, on_progress=progress)
+                self._answerer.reload()
+                self.status.dense_ready = self._answerer.retriever.dense_ready()
+        except Exception as exc:  # the app keeps answering with what it has; the operator sees why in the log
+            log.exception("preparing the store failed")
             self.status.error = str(exc)
+        finally:
+            self._ready.set()
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
-        if self._dense_thread is not None:
-            self._dense_thread.join(timeout)
+        """True once hybrid retrieval is on (used by tests and benchmarks)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
         return self.status.dense_ready

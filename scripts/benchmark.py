@@ -5,6 +5,7 @@ throughput, memory and answer quality. Figures are measured here, never in timed
     python scripts/benchmark.py latency      # retrieval p50/p95 (hybrid, k=8) and extractive answers
     python scripts/benchmark.py answers      # facts found, refusal accuracy, citation validity
     python scripts/benchmark.py ingest       # throughput on corpus/ and a synthetic 5,000-chunk corpus
+    python scripts/benchmark.py app          # cold start, first cited answer, time to first streamed token
     python scripts/benchmark.py all
 
 Uses the store in --data-dir (default data/bench), ingesting corpus/ there first when needed.
@@ -274,7 +275,70 @@ def query_process_memory(settings: Settings) -> float:
     return round(float(out.stdout.strip().splitlines()[-1]), 1)
 
 
-SECTIONS = {"quality": quality, "latency": latency, "answers": answers, "ingest": ingest_bench}
+# ---------------------------------------------------------------- app
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_timings(data_dir: Path, question: str = "Mitä ilmastolaki vaatii kunnalta?") -> dict:
+    """Start ui.py on data_dir: seconds until the page answers, until a cited answer, and to the first token."""
+    import httpx
+    from gradio_client import Client
+
+    port = free_port()
+    started = time.perf_counter()
+    env = {**os.environ, "ILMASTO_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, str(ROOT / "ui.py"), "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() - started > 300:
+                raise RuntimeError("app did not start")
+            time.sleep(0.2)
+        page_s = time.perf_counter() - started
+        client = Client(url, verbose=False)
+        asked = time.perf_counter()
+        job = client.submit(question, [], "Koko Keski-Suomi", api_name="/ask")
+        first_token = None
+        cited = False
+        for update in job:
+            content = str(update[1][-1]["content"]) if update[1] else ""
+            if first_token is None and content and content != "…":
+                first_token = time.perf_counter() - asked
+            cited = cited or "#lahde-1" in content
+        answer_s = time.perf_counter() - started
+        return {"page_s": round(page_s, 2), "first_cited_answer_s": round(answer_s, 2), "cited": cited,
+                "time_to_first_token_ms": round((first_token or 0) * 1000, 1)}
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def app_bench(settings: Settings) -> dict:
+    """Cold start on a fresh data dir (nothing ingested, no embedding cache) and warm start on an ingested one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = app_timings(Path(tmp) / "fresh")
+    warm = app_timings(settings.data_dir)
+    return {"fresh_machine": fresh, "ingested_store": warm}
+
+
+SECTIONS = {"quality": quality, "latency": latency, "answers": answers, "ingest": ingest_bench, "app": app_bench}
 
 
 def main() -> None:

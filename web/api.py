@@ -29,7 +29,8 @@ from bot.service import BotService
 from bot.settings import Settings
 
 API_PREFIX = "/api/"
-# Two cores answer ~4 questions at a time without starving the chat window; the rest wait in line.
+# Answers run in worker threads (the embedding engine releases the GIL); four at a time keep two cores busy
+# (scripts/load_test.py) while the rest wait in line, up to QUEUE_WAIT_S.
 ANSWER_SLOTS = 4
 QUEUE_WAIT_S = 30.0
 MAX_HISTORY = 40
