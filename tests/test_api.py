@@ -100,6 +100,19 @@ def test_health(client, answerer):
                     "version": body["version"]}
 
 
+def test_while_the_store_cannot_open_questions_get_503_and_health_says_so(starter_settings, tmp_path):
+    blocker = tmp_path / "tiedosto"
+    blocker.write_text("")  # the data directory would have to be inside a file
+    settings = replace(starter_settings, data_dir=blocker / "data", database_url=f"sqlite:///{tmp_path}/palaute.sqlite3")
+    with TestClient(create_app(BotService(settings))) as client:
+        response = client.post("/api/ask", json={"question": QUESTION})
+        assert response.status_code == 503 and response.headers["retry-after"]
+        assert "Aineistoa ladataan vielä" in response.json()["detail"]
+        assert client.post("/api/ask/stream", json={"question": QUESTION}).status_code == 503
+        health = client.get("/api/health").json()
+        assert health["status"] == "ok" and health["store"] is False and health["chunks"] == 0
+
+
 def test_gradio_shadows_none_of_the_api_paths(client):
     assert set(client.get("/openapi.json").json()["paths"]) == {"/api/ask", "/api/ask/stream", "/api/health"}
     assert "swagger-ui" in client.get("/docs").text

@@ -33,3 +33,9 @@ def test_documents_are_served_only_from_the_corpus(live_app):
     for path in ("/files/../pyproject.toml", "/files/%2e%2e/pyproject.toml", "/files/data/kuntien-luvut.csv",
                  "/files/README.md", "/files/%2fetc%2fpasswd"):
         assert httpx.get(f"{live_app}{path}").status_code == 404, path
+
+
+def test_chat_page_cannot_be_framed_by_other_sites(live_app):
+    response = httpx.get(live_app)
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == "frame-ancestors 'self'"

@@ -6,28 +6,22 @@ not; only the first may show the chat.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from bot.service import BotService
 from bot.settings import PROJECT_ROOT
-from web.app import create_app
+from conftest import serve_app  # the session's conftest module (tests/ is on sys.path)
+from tests.browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 EXAMPLE = PROJECT_ROOT / "examples" / "host-page.html"
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 QUESTION = "Mitä ilmastolaki vaatii kunnalta?"
 OPENED_FRAME = ("() => { const inner = document.activeElement && document.activeElement.shadowRoot;"
                 " return !!inner && !!inner.activeElement && inner.activeElement.tagName === 'IFRAME'; }")
@@ -35,60 +29,50 @@ FOCUSED_BUTTON = ("() => { const inner = document.activeElement && document.acti
                   " return !!inner && !!inner.activeElement && inner.activeElement.tagName === 'BUTTON'; }")
 
 
-def host_page_server(page: bytes) -> ThreadingHTTPServer:
+class HostSite(ThreadingHTTPServer):
     """A host page on its own loopback port (its own origin), served from a thread."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(page)
+    page = b""
 
-        def log_message(self, *args) -> None:
-            pass
+    def __init__(self) -> None:
+        site = self
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(site.page)
 
+            def log_message(self, *args) -> None:
+                pass
 
-def origin(server: ThreadingHTTPServer) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}"
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
 
 @pytest.fixture(scope="module")
 def sites(starter_settings):
-    """(app URL, allowed host page URL, other host page URL), all on loopback."""
-    app_socket = socket.socket()
-    app_socket.bind(("127.0.0.1", 0))
-    app_url = f"http://127.0.0.1:{app_socket.getsockname()[1]}"
-    page = EXAMPLE.read_bytes().replace(b"http://127.0.0.1:7860", app_url.encode())
-    allowed, other = host_page_server(page), host_page_server(page)
-    settings = replace(starter_settings, allowed_origins=(origin(allowed),))
-    server = uvicorn.Server(uvicorn.Config(create_app(BotService(settings, ingest_on_start=False)), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [app_socket]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.05)
-    yield app_url, origin(allowed) + "/host-page.html", origin(other) + "/host-page.html"
-    server.should_exit = True
-    thread.join(10)
+    """(app URL, allowed host page URL, other host page URL): the example page with the app's address in it."""
+    allowed, other = HostSite(), HostSite()
+    app = serve_app(replace(starter_settings, allowed_origins=(allowed.origin,)))
+    app_url = next(app)
+    for site in (allowed, other):
+        site.page = EXAMPLE.read_bytes().replace(b"http://127.0.0.1:7860", app_url.encode())
+    yield app_url, allowed.origin + "/host-page.html", other.origin + "/host-page.html"
+    next(app, None)  # stops the app
     for site in (allowed, other):
         site.shutdown()
-    app_socket.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def open_widget(page, url: str):
@@ -131,9 +115,8 @@ def test_ask_in_the_widget_and_close_it_with_esc(sites, browser):
     assert href.startswith(app_url + "/files/")
     response = httpx.get(href.split("#")[0])
     assert response.status_code == 200 and response.content
-    original = sources.first.get_by_text("Alkuperäinen lähde")
-    if original.count():
-        assert original.get_attribute("href").startswith("https://")
+    original = chat.locator(".lahteet a", has_text="Alkuperäinen lähde").first  # the public source, when http(s)
+    assert original.get_attribute("href").startswith("https://")
 
     sources.first.scroll_into_view_if_needed()
     SCREENSHOT.parent.mkdir(exist_ok=True)

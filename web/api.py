@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
-from bot.answer import Answer
+from bot.answer import Answer, Answerer
 from bot.service import BotService
 from bot.settings import Settings
 
@@ -36,6 +36,7 @@ QUEUE_WAIT_S = 30.0
 MAX_HISTORY = 40
 RATE_LIMITED = "Liian monta kysymystä lyhyessä ajassa. Odota hetki ja kysy sitten uudelleen."
 BUSY = "Palvelussa on juuri nyt ruuhkaa. Yritä hetken kuluttua uudelleen."
+NOT_READY = "Aineistoa ladataan vielä. Yritä hetken kuluttua uudelleen."
 TOO_LARGE = "Pyyntö on liian suuri (enintään {n} tavua)."
 _ORIGIN = re.compile(r"^(\*|https?://[^\s/;,'\"]+)$")
 
@@ -205,7 +206,8 @@ def sse_events(events: Iterator[str | Answer]) -> Iterator[str]:
 ERRORS = {
     413: {"model": ErrorJson, "description": "Request body over max_body_bytes."},
     429: {"model": ErrorJson, "description": "Over rate_limit_per_minute for this address; see Retry-After."},
-    503: {"model": ErrorJson, "description": "Every answer slot stayed busy; see Retry-After."},
+    503: {"model": ErrorJson, "description": "The store is still being opened, or every answer slot stayed busy; "
+                                              "see Retry-After."},
 }
 
 
@@ -216,12 +218,19 @@ def api_router(service: BotService) -> APIRouter:
     limiter = RateLimiter(service.settings.rate_limit_per_minute)
     slots = AnswerSlots()
 
+    def ready_answerer() -> Answerer:
+        """The Answerer, or 503 while the store is still being opened (rather than holding the request)."""
+        if not service.status.lexical_ready:
+            raise HTTPException(503, NOT_READY, headers={"Retry-After": "5"})
+        return service.answerer
+
     @router.post("/ask", responses={200: {"model": AnswerJson}, **ERRORS})
     async def ask(body: AskRequest, request: Request) -> dict:  # type: ignore[valid-type]
         """A cited Finnish answer, the same object as `python -m bot ask --json`."""
         limiter.check(request)
+        answerer = ready_answerer()
         async with slots.held():
-            answer = await run_in_threadpool(service.answerer.answer, body.question, body.municipality, body.pairs())
+            answer = await run_in_threadpool(answerer.answer, body.question, body.municipality, body.pairs())
         return answer.as_json()
 
     @router.post("/ask/stream", response_class=StreamingResponse, responses={
@@ -231,17 +240,16 @@ def api_router(service: BotService) -> APIRouter:
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:  # type: ignore[valid-type]
         """The answer as server-sent events, for showing it while it is written."""
         limiter.check(request)
+        answerer = ready_answerer()
         await slots.acquire()
-        return _SlotStream(sse_events(service.answerer.stream(body.question, body.municipality, body.pairs())),
-                           slots.release)
+        return _SlotStream(sse_events(answerer.stream(body.question, body.municipality, body.pairs())), slots.release)
 
     @router.get("/health")
-    def health() -> dict:
-        """Whether the store is loaded and the dense (embedding) index is complete."""
-        retriever = service.answerer.retriever
-        chunks = len(retriever.records)
-        return {"status": "ok", "store": chunks > 0, "chunks": chunks, "dense_ready": retriever.dense_ready(),
-                "version": __version__}
+    async def health() -> dict:
+        """Whether the store is open and the dense (embedding) index complete; never waits for either."""
+        status = service.status
+        return {"status": "ok", "store": status.lexical_ready and status.chunks > 0, "chunks": status.chunks,
+                "dense_ready": status.dense_ready, "version": __version__}
 
     return router
 

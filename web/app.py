@@ -16,6 +16,8 @@ from bot.service import BotService
 
 def resolve_document(service: BotService, doc_id: str) -> Path:
     """The file of an ingested document inside the corpus folder; anything else is 404."""
+    if not service.status.lexical_ready:  # never hold a request while the store opens
+        raise HTTPException(status_code=503, detail="Aineistoa ladataan vielä.", headers={"Retry-After": "5"})
     known = {r.doc_id for r in service.answerer.retriever.records}
     corpus = service.settings.corpus_dir.resolve()
     path = (corpus / doc_id).resolve()
@@ -37,6 +39,13 @@ def create_app(service: BotService) -> FastAPI:
         path = resolve_document(service, doc_id)
         media = "text/plain; charset=utf-8" if path.suffix.lower() in (".md", ".txt") else mimetypes.guess_type(path.name)[0]
         return FileResponse(path, media_type=media or "application/octet-stream", content_disposition_type="inline")
+
+    @app.middleware("http")
+    async def no_framing_elsewhere(request, call_next):
+        """Only /widget may be framed by other sites (its own policy says which); nothing else may."""
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
+        return response
 
     app.include_router(api_router(service))
     app.include_router(widget_router(service.settings))
