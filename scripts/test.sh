@@ -7,7 +7,7 @@ bash scripts/setup.sh --dev
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 ANONYMIZED_TELEMETRY=False
 STARTED_PID=""
 if [ -z "${CHROMA_TEST_HOST:-}" ]; then
-  read -r CHROMA_TEST_HOST CHROMA_TEST_PORT STARTED_PID < <(bash scripts/chroma_server.sh "${CHROMA_TEST_PORT:-8765}")
+  read -r CHROMA_TEST_HOST CHROMA_TEST_PORT STARTED_PID < <(bash scripts/chroma_server.sh)
   export CHROMA_TEST_HOST CHROMA_TEST_PORT
   trap 'kill $STARTED_PID 2>/dev/null || true' EXIT
 fi
