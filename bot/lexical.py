@@ -11,7 +11,13 @@ import bm25s
 import numpy as np
 
 from bot.finnish import CompoundSplitter, lemma_table, lemmas, use_lemma_table
+from bot.settings import Settings
 from bot.store import ChunkRecord
+
+
+def lexical_dir(settings: Settings) -> Path:
+    """Where the BM25 index of a data directory lives, beside the chunk records."""
+    return settings.data_dir / "index" / "bm25"
 
 
 class LexicalIndex:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.embeddings import base_embeddings
-from bot.lexical import LexicalIndex
+from bot.lexical import LexicalIndex, lexical_dir
 from bot.municipalities import find_municipality, normalize_municipality
 from bot.settings import Settings
 from bot.store import ChunkRecord, RecordStore, chroma_collection
@@ -47,8 +47,6 @@ class Retriever:
 
     def reload(self) -> None:
         """Pick up a finished ingest: new records, a new BM25 index, a possibly complete dense index."""
-        from ingest.pipeline import lexical_dir  # the index location is ingest's to decide
-
         records = RecordStore(self.settings.data_dir).load()
         directory = lexical_dir(self.settings)
         lexical = LexicalIndex.load(directory) if directory.exists() else LexicalIndex.build(records, self.settings.split_compounds)

@@ -19,7 +19,6 @@ import yaml
 from bot.municipalities import normalize_municipality
 
 DOC_TYPES = ("tietopaketti", "materiaali", "kuntatiivistelmä", "muu")
-SUPPORTED_SUFFIXES = (".pdf", ".md", ".markdown", ".html", ".htm", ".txt", ".docx")
 
 
 class LoadError(Exception):

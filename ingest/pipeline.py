@@ -23,11 +23,11 @@ from tqdm import tqdm
 
 from bot.embeddings import get_embeddings
 from bot.finnish import lemmas
-from bot.lexical import LexicalIndex
+from bot.lexical import LexicalIndex, lexical_dir
 from bot.settings import Settings
 from bot.store import ChunkRecord, RecordStore, chroma_client, chroma_collection
 from ingest.chunking import chunk_blocks, embedding_text
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, doc_id_for, load_document, read_sidecar
+from ingest.loaders import LoadError, doc_id_for, load_document, read_sidecar
 
 EMBED_BATCH = 16
 
@@ -55,10 +55,6 @@ class IngestReport:
 class SourceFile:
     path: Path
     doc_id: str
-
-
-def lexical_dir(settings: Settings) -> Path:
-    return settings.data_dir / "index" / "bm25"
 
 
 def discover(paths: list[Path], settings: Settings) -> tuple[list[SourceFile], list[Path]]:
