@@ -85,7 +85,9 @@ class BotService:
             for skipped in report.skipped:
                 log.warning("skipped %s: %s", skipped["path"], skipped["reason"])
             self._open()
+            log.info("store open: %d chunks, lexical search ready", self.status.chunks)
             self._answerer.retriever.search("kunnan ilmastotyö")  # load the models before the first question
+            log.info("models loaded")
             if not self.status.dense_ready:
                 dense_phase(self.settings, records, progress=False, on_progress=progress)
                 self._answerer.reload()
