@@ -7,6 +7,7 @@ optionally on the heads of compounds, rather than on surface forms.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from typing import Iterable
 
@@ -82,20 +83,51 @@ def use_lemma_table(table: dict[str, str]) -> None:
 
 def lemma_table(texts: Iterable[str]) -> dict[str, str]:
     """word -> lemma for every word of the texts."""
-    return {word: lemma(word) for text in texts for word in set(words(text.lower()))}
+    return {word: lemma(word, exact=True) for text in texts for word in set(words(text.lower()))}
+
+
+_DICTIONARY_READY = threading.Event()
+_deferring = False
+
+
+def load_dictionary_in_background() -> None:
+    """Load the lemmatizer's dictionary (seconds of pure Python) without making a question wait for it.
+
+    Until it is loaded, a word that the material does not contain is taken as it is: it could not match the
+    lexical index anyway unless another form of it is in the material, and the dense ranking still sees it.
+    """
+    global _deferring
+    _deferring = True
+
+    def load() -> None:
+        _dictionary_lemma("kunnalta")
+        _DICTIONARY_READY.set()
+
+    threading.Thread(target=load, name="load-lemmatizer", daemon=True).start()
+
+
+def lemma(word: str, exact: bool = False) -> str:
+    """The Finnish lemma of one lower-cased word: from the material's table, else from simplemma.
+
+    ``exact`` (ingest) always waits for the dictionary; questions do not while it is loading.
+    """
+    if word.isdigit():
+        return word
+    known = _LEMMA_TABLE.get(word)
+    if known is not None:
+        return known
+    if not exact and _deferring and not _DICTIONARY_READY.is_set():
+        return word
+    return _dictionary_lemma(word)
 
 
 @lru_cache(maxsize=300_000)
-def lemma(word: str) -> str:
-    """The Finnish lemma of one lower-cased word (cached: the vocabulary of the material is small).
+def _dictionary_lemma(word: str) -> str:
+    """simplemma's lemma, cached (the vocabulary of the material is small).
 
     simplemma sometimes cuts a compound to its first part ("ilmastolain" -> "ilmasto"); when the cut-off tail
     is itself a known word ("lain" -> "laki"), the compound is rebuilt ("ilmastolaki").
     """
-    if word.isdigit():
-        return word
-    if word in _LEMMA_TABLE:
-        return _LEMMA_TABLE[word]
     base = simplemma.lemmatize(word, lang="fi").lower()
     if word.startswith(base) and len(word) - len(base) >= 4:
         tail = simplemma.lemmatize(word[len(base) :], lang="fi").lower()
@@ -104,13 +136,13 @@ def lemma(word: str) -> str:
     return base
 
 
-def lemmas(text: str, drop_stopwords: bool = True) -> list[str]:
+def lemmas(text: str, drop_stopwords: bool = True, exact: bool = False) -> list[str]:
     """Lemmas of the words of ``text``, stopwords dropped unless asked to keep them."""
     out = []
     for word in words(text.lower()):
         if drop_stopwords and word in STOPWORDS:
             continue
-        lem = lemma(word)
+        lem = lemma(word, exact)
         if drop_stopwords and lem in STOPWORDS:
             continue
         out.append(lem)

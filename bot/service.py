@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 
 from bot.answer import Answerer
+from bot.finnish import load_dictionary_in_background
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class BotService:
             report, records = lexical_phase(self.settings, [self.settings.corpus_dir], progress=False)
             for skipped in report.skipped:
                 log.warning("skipped %s: %s", skipped["path"], skipped["reason"])
+            load_dictionary_in_background()  # for question words the material lacks; never waited for
             self._open()
             log.info("store open: %d chunks, lexical search ready", self.status.chunks)
             self._answerer.retriever.search("kunnan ilmastotyö")  # load the models before the first question

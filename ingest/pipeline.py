@@ -115,7 +115,7 @@ def chunk_records(source: SourceFile, digest: str, settings: Settings, sidecar: 
                 date=document.metadata["date"],
                 source_url=document.metadata["source_url"],
                 file_hash=digest,
-                lemmas=lemmas(context_text),
+                lemmas=lemmas(context_text, exact=True),
                 embedding_text=context_text,
             )
         )

@@ -57,3 +57,18 @@ def test_compound_splitter_adds_known_head_and_modifier():
     assert splitter.parts("kasvihuonekaasupäästö") == ["päästö", "kasvihuonekaasu"]
     assert splitter.expand(["kasvihuonekaasupäästö"]) == ["kasvihuonekaasupäästö", "päästö", "kasvihuonekaasu"]
     assert splitter.parts("kunta") == []
+
+
+def test_questions_do_not_wait_for_the_dictionary_but_ingest_does(monkeypatch):
+    import threading
+
+    import bot.finnish as finnish
+
+    monkeypatch.setattr(finnish, "_deferring", True)
+    monkeypatch.setattr(finnish, "_DICTIONARY_READY", threading.Event())  # still loading
+    monkeypatch.setattr(finnish, "_LEMMA_TABLE", {"kunnalta": "kunta"})
+    assert finnish.lemma("kunnalta") == "kunta"  # the material's own words come from the table
+    assert finnish.lemma("vaatii") == "vaatii"  # an unseen word is taken as it is, for now
+    assert finnish.lemma("vaatii", exact=True) == "vaatia"  # ingest never settles for that
+    finnish._DICTIONARY_READY.set()
+    assert finnish.lemma("vaatii") == "vaatia"
