@@ -62,9 +62,9 @@ def build_ui(service: BotService) -> gr.Blocks:
         streamed = ""
         try:
             answerer = service.answerer
-        except NotReady as exc:
+        except NotReady as exc:  # the question stays in the box; the answer list stays aligned with the chat
             messages[-1] = {"role": "assistant", "content": escape_markdown(str(exc))}
-            yield question, messages, gr.update(), answers
+            yield question, messages, gr.update(), answers + [{"question": question, "answer": str(exc), "citations": []}]
             return
         for event in answerer.stream(question, municipality=chosen, history=history):
             if isinstance(event, Answer):
