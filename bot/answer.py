@@ -34,6 +34,7 @@ QUANTITY_WORDS = frozenset({"paljonko", "kuinka", "montako", "määrä", "osuus"
 NUMBER_BONUS = 1.5
 MIN_COVERAGE_WITH_DENSE = 0.1
 PART_WEIGHT = 0.25
+WRITTEN_OUT_WEIGHT = 0.75
 ANSWER_PASSAGES = 6  # sentences are taken from this many of the best passages
 LEAD_IN = "Aineiston mukaan:"
 REFUSAL = (
@@ -265,8 +266,11 @@ class Answerer:
         candidates: list[_Candidate] = []
         for hit_index, position, sentence, plain, terms in sentences:
             full = wanted & plain
-            partial = ((wanted | parts) & terms) - full
-            overlap = sum(weight(l) for l in full) + PART_WEIGHT * sum(weight(l) for l in partial)
+            # a part of a question compound written out as its own word ("päästötavoite" ~ "tavoite")
+            written_out = (parts & plain) - full
+            partial = ((wanted | parts) & terms) - full - written_out
+            overlap = (sum(weight(l) for l in full) + WRITTEN_OUT_WEIGHT * sum(weight(l) for l in written_out)
+                       + PART_WEIGHT * sum(weight(l) for l in partial))
             if overlap <= 0:
                 continue
             passage_weight = 0.5 + 0.5 * hits[hit_index].score / top_score
