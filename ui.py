@@ -18,6 +18,7 @@ from bot.settings import load_settings  # sets the offline environment before gr
 import gradio as gr  # noqa: E402
 
 from bot.answer import Answer  # noqa: E402
+from bot.conversation import question_answer_pairs  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from bot.municipalities import MUNICIPALITIES  # noqa: E402
 from bot.service import BotService, NotReady  # noqa: E402
@@ -36,15 +37,10 @@ THINKING = "…"
 
 
 def chat_history(messages: list[dict]) -> list[tuple[str, str]]:
-    """(question, answer) pairs of the conversation so far, for follow-up questions."""
-    pairs, question = [], None
-    for message in messages:
-        if message["role"] == "user":
-            question = message.get("metadata", {}).get("question") or message["content"]
-        elif question is not None:
-            pairs.append((question, message["content"]))
-            question = None
-    return pairs
+    """(question, answer) pairs of the conversation so far (the questions as typed), for follow-ups."""
+    return question_answer_pairs(
+        (m["role"], m.get("metadata", {}).get("question") or m["content"]) for m in messages
+    )
 
 
 def build_ui(service: BotService) -> gr.Blocks:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from bot.finnish import lemmas
 from bot.municipalities import MUNICIPALITY_STEMS, find_municipalities
@@ -41,3 +42,15 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
         extra = [w for w in remainder.split() if not _is_municipality_word(w)]
         return " ".join([rewritten.rstrip(" ?"), *extra]).strip() + "?"
     return f"{previous.rstrip(' ?')} – {remainder}?"
+
+
+def question_answer_pairs(messages: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(question, answer) pairs from chat messages given as (role, content), "user" or "assistant"."""
+    pairs, question = [], None
+    for role, content in messages:
+        if role == "user":
+            question = content
+        elif question is not None:
+            pairs.append((question, content))
+            question = None
+    return pairs

@@ -106,3 +106,10 @@ def test_cli_ask_json_and_batch(starter_settings, tmp_path):
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["id"] for line in lines] == [1, 2]
     assert lines[0]["result"]["refused"] is False and lines[1]["result"]["refused"] is True
+
+
+def test_chat_messages_become_question_answer_pairs():
+    from bot.conversation import question_answer_pairs
+
+    messages = [("user", "Jyväskylän päästöt?"), ("assistant", "Vastaus [1]"), ("user", "entä Laukaassa?")]
+    assert question_answer_pairs(messages) == [("Jyväskylän päästöt?", "Vastaus [1]")]

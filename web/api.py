@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
 from bot.answer import Answer, Answerer
+from bot.conversation import question_answer_pairs
 from bot.service import BotService
 from bot.settings import Settings
 
@@ -101,14 +102,7 @@ def ask_request_model(max_chars: int) -> type[BaseModel]:
             """History as the Answerer takes it: (question, answer) pairs."""
             if not self.history or isinstance(self.history[0], tuple):
                 return list(self.history)
-            pairs, question = [], None
-            for turn in self.history:
-                if turn.role == "user":
-                    question = turn.content
-                elif question is not None:
-                    pairs.append((question, turn.content))
-                    question = None
-            return pairs
+            return question_answer_pairs((turn.role, turn.content) for turn in self.history)
 
     return AskRequest
 
