@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmark import ROOT, ensure_ingested, percentile, question_pool  # scripts/ is on sys.path
+from benchmark import ROOT, ensure_ingested, free_port, percentile, question_pool  # scripts/ is on sys.path
 
 from bot.settings import Settings, load_settings  # noqa: E402 (after benchmark puts the project on the path)
 
@@ -42,12 +41,6 @@ PHASES = {
     "overload_default_limit": (100, None, False),
     "overload_one_address": (100, None, True),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def client_address(i: int) -> str:
