@@ -174,7 +174,7 @@ class Answerer:
         wanted = {l for l in self.terms(question) if not l.isdigit()}
         if not wanted or not hits:
             return 0.0
-        present = set().union(*(self.terms(h.record.embedding_text) for h in hits[:3]))
+        present = set().union(*(self.retriever.lexical.expand(h.record.lemmas) for h in hits[:3]))  # lemmatised at ingest
         total = sum(self.idf(l) for l in wanted)
         return sum(self.idf(l) for l in wanted if l in present) / total
 

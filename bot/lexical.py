@@ -61,7 +61,10 @@ class LexicalIndex:
         return cls(retriever, meta["ids"], meta["vocabulary"], meta["split_compounds"], meta.get("lemmas"))
 
     def query_tokens(self, text: str) -> list[str]:
-        tokens = lemmas(text)
+        return self.expand(lemmas(text))
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        """Lemmas with the known parts of their compounds, as the index holds them."""
         return self.splitter.expand(tokens) if self.splitter else tokens
 
     def scores(self, text: str) -> np.ndarray:
