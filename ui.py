@@ -9,6 +9,7 @@ the background), then serves the chat on http://127.0.0.1:7860/.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import sys
 from typing import Iterator
@@ -17,7 +18,7 @@ from bot.settings import load_settings  # sets the offline environment before gr
 
 import gradio as gr  # noqa: E402
 
-from bot.answer import Answer  # noqa: E402
+from bot.answer import Final  # noqa: E402
 from bot.conversation import question_answer_pairs  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from bot.municipalities import MUNICIPALITIES  # noqa: E402
@@ -57,18 +58,20 @@ def build_ui(service: BotService) -> gr.Blocks:
         chosen = None if municipality in (None, "", WHOLE_REGION) else municipality
         streamed = ""
         try:
-            answerer = service.answerer
+            events = service.stream(question, municipality=chosen, history=history)
+            first = next(events)
         except NotReady as exc:  # the question stays in the box; the answer list stays aligned with the chat
             messages[-1] = {"role": "assistant", "content": escape_markdown(str(exc))}
             yield question, messages, gr.update(), answers + [{"question": question, "answer": str(exc), "citations": []}]
             return
-        for event in answerer.stream(question, municipality=chosen, history=history):
-            if isinstance(event, Answer):
-                messages[-1] = {"role": "assistant", "content": answer_markdown(event)}
-                record = {"question": question, "answer": event.answer, "citations": [c.as_json() for c in event.citations]}
-                yield "", messages, sources_html(event), answers + [record]
+        for event in itertools.chain([first], events):
+            if isinstance(event, Final):
+                answer = event.answer
+                messages[-1] = {"role": "assistant", "content": answer_markdown(answer)}
+                record = {"question": question, "answer": answer.answer, "citations": [c.as_json() for c in answer.citations]}
+                yield "", messages, sources_html(answer), answers + [record]
             else:
-                streamed += event
+                streamed += event.text
                 messages[-1] = {"role": "assistant", "content": escape_markdown(streamed)}
                 yield "", messages, gr.update(), answers
 

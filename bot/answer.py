@@ -12,7 +12,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Literal
 
 from bot.conversation import standalone_question
 from bot.finnish import lemmas, split_sentences
@@ -65,6 +65,9 @@ class Citation:
                 "municipality": self.municipality, "source_url": self.source_url, "quote": self.quote}
 
 
+Outcome = Literal["answered", "partial", "refused"]
+
+
 @dataclass
 class Answer:
     answer: str
@@ -73,12 +76,35 @@ class Answer:
     seconds: float = 0.0
     suggestions: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-    question: str = ""
     standalone: str = ""
+    partial: bool = False  # answered in part: the text names what the material does not cover
+    best_score: float | None = None  # dense similarity of the best passage, for the question log
+
+    @property
+    def outcome(self) -> Outcome:
+        return "refused" if self.refused else "partial" if self.partial else "answered"
 
     def as_json(self) -> dict:
-        return {"answer": self.answer, "refused": self.refused, "citations": [c.as_json() for c in self.citations],
-                "seconds": round(self.seconds, 3), "suggestions": self.suggestions, "notices": self.notices}
+        return {"answer": self.answer, "refused": self.refused, "outcome": self.outcome,
+                "citations": [c.as_json() for c in self.citations], "seconds": round(self.seconds, 3),
+                "suggestions": self.suggestions, "notices": self.notices}
+
+
+@dataclass(frozen=True)
+class TextPiece:
+    """A piece of the answer text, streamed while the answer is written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The finished answer; always the last event of a stream."""
+
+    answer: Answer
+
+
+AnswerEvent = TextPiece | Final
 
 
 @dataclass
@@ -124,19 +150,14 @@ class Answerer:
 
     def answer(self, question: str, municipality: str | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
         """The whole answer at once (CLI, API)."""
-        final = None
-        for event in self.stream(question, municipality, history):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
+        return final_answer(self.stream(question, municipality, history))
 
-    def stream(self, question: str, municipality: str | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, municipality: str | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[AnswerEvent]:
         """Answer text pieces as they are ready, then the final Answer (for streaming UIs)."""
         started = time.perf_counter()
         question, notices = self._clean_question(question)
         if not question:
-            yield Answer(EMPTY_HINT, refused=True, notices=notices, seconds=time.perf_counter() - started)
+            yield Final(Answer(EMPTY_HINT, refused=True, notices=notices, seconds=time.perf_counter() - started))
             return
         standalone = standalone_question(question, history)
         wanted = normalize_municipality(municipality) or find_municipality(standalone)
@@ -149,16 +170,16 @@ class Answerer:
                 if isinstance(piece, Answer):
                     result = piece
                 else:
-                    yield piece
+                    yield TextPiece(piece)
         else:
             result = self.extractive(standalone, hits, wanted)
         result.notices = notices + result.notices
-        result.question, result.standalone = question, standalone
+        result.standalone = standalone
         result.seconds = time.perf_counter() - started
         if self.llm is None or result.refused:
             for line in result.answer.splitlines(keepends=True):  # line by line, as a generator would
-                yield line
-        yield result
+                yield TextPiece(line)
+        yield Final(result)
 
     def _clean_question(self, question: str) -> tuple[str, list[str]]:
         question = " ".join((question or "").split())
@@ -287,6 +308,14 @@ class Answerer:
                 continue
             chosen.append(candidate)
         return sorted(chosen, key=lambda c: (c.hit_index, c.position))
+
+
+def final_answer(events: Iterator[AnswerEvent]) -> Answer:
+    """The Answer of a stream, its text pieces dropped (for callers that want the whole answer at once)."""
+    for event in events:
+        if isinstance(event, Final):
+            return event.answer
+    raise RuntimeError("answer stream ended without a final answer")
 
 
 def citation_for(n: int, hit: Hit, quote: str) -> Citation:

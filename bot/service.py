@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bot.answer import Answerer
+from bot.answer import Answer, AnswerEvent, Answerer, Final, final_answer
 from bot.finnish import load_dictionary_in_background
 from bot.settings import Settings
 
@@ -46,12 +47,21 @@ class IndexStatus:
         )
 
 
+# Called with (question as asked, municipality chosen, the final answer) after every answer, e.g. to log it.
+AnswerObserver = Callable[[str, str | None, Answer], None]
+
+
 class BotService:
-    """Owns the Answerer of one data directory and keeps its store in step with the corpus."""
+    """Owns the Answerer of one data directory and keeps its store in step with the corpus.
+
+    Every way a question arrives (chat window, API, widget) goes through ``stream``/``answer`` here, so what
+    happens around an answer (observers such as the question log) happens once, in one place.
+    """
 
     def __init__(self, settings: Settings, ingest_on_start: bool = True):
         self.settings = settings
         self.status = IndexStatus()
+        self.observers: list[AnswerObserver] = []
         self._answerer: Answerer | None = None
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -67,6 +77,19 @@ class BotService:
         if not self._ready.wait(STARTUP_TIMEOUT_S) or self._answerer is None:
             raise NotReady("Aineistoa ladataan vielä. Yritä hetken kuluttua uudelleen.")
         return self._answerer
+
+    def stream(self, question: str, municipality: str | None = None,
+               history: list[tuple[str, str]] | None = None) -> Iterator[AnswerEvent]:
+        """The answer's events (text pieces, then Final); observers see the final answer."""
+        for event in self.answerer.stream(question, municipality, history):
+            if isinstance(event, Final):
+                for observer in self.observers:
+                    observer(question, municipality, event.answer)
+            yield event
+
+    def answer(self, question: str, municipality: str | None = None,
+               history: list[tuple[str, str]] | None = None) -> Answer:
+        return final_answer(self.stream(question, municipality, history))
 
     def _open(self) -> None:
         self._answerer = Answerer(self.settings)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answer import Answer, Answerer
+from bot.answer import Answerer, Final, TextPiece
 from bot.llm import SYSTEM_PROMPT, unsupported_numbers
 from ingest.pipeline import ingest
 from tests.llm_server import ScriptedLLMServer
@@ -31,9 +31,10 @@ def llm_answerer(request, small_settings, small_corpus):
 def test_tokens_stream_and_the_answer_is_cited(llm_answerer):
     answerer, server = llm_answerer
     events = list(answerer.stream("Mitkä ovat Laukaan suurimmat päästölähteet?"))
-    tokens, final = [e for e in events if isinstance(e, str)], events[-1]
+    tokens, final = [e.text for e in events if isinstance(e, TextPiece)], events[-1]
     assert len(tokens) > 3  # arrived piece by piece
-    assert isinstance(final, Answer) and not final.refused
+    assert isinstance(final, Final) and not final.answer.refused
+    final = final.answer
     assert "".join(tokens).startswith("Laukaan suurimmat päästölähteet")
     assert final.answer.endswith("[1]")
     assert final.citations[0].doc_id == "kunnat/laukaa.md"

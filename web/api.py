@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
-from bot.answer import Answer, Answerer
+from bot.answer import AnswerEvent, Final
 from bot.conversation import question_answer_pairs
 from bot.service import BotService
 from bot.settings import Settings
@@ -185,13 +185,13 @@ class _SlotStream(StreamingResponse):
             self._release()
 
 
-def sse_events(events: Iterator[str | Answer]) -> Iterator[str]:
-    """Answerer.stream as server-sent events: `token` (a JSON string) per piece, then `answer` (the JSON)."""
+def sse_events(events: Iterator[AnswerEvent]) -> Iterator[str]:
+    """An answer stream as server-sent events: `token` (a JSON string) per piece, then `answer` (the JSON)."""
     for event in events:
-        if isinstance(event, Answer):
-            yield f"event: answer\ndata: {json.dumps(event.as_json(), ensure_ascii=False)}\n\n"
+        if isinstance(event, Final):
+            yield f"event: answer\ndata: {json.dumps(event.answer.as_json(), ensure_ascii=False)}\n\n"
         else:
-            yield f"event: token\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+            yield f"event: token\ndata: {json.dumps(event.text, ensure_ascii=False)}\n\n"
 
 
 # ---------------------------------------------------------------- routes
@@ -212,19 +212,18 @@ def api_router(service: BotService) -> APIRouter:
     limiter = RateLimiter(service.settings.rate_limit_per_minute)
     slots = AnswerSlots()
 
-    def ready_answerer() -> Answerer:
-        """The Answerer, or 503 while the store is still being opened (rather than holding the request)."""
+    def ensure_ready() -> None:
+        """503 while the store is still being opened (rather than holding the request)."""
         if not service.status.lexical_ready:
             raise HTTPException(503, NOT_READY, headers={"Retry-After": "5"})
-        return service.answerer
 
     @router.post("/ask", responses={200: {"model": AnswerJson}, **ERRORS})
     async def ask(body: AskRequest, request: Request) -> dict:  # type: ignore[valid-type]
         """A cited Finnish answer, the same object as `python -m bot ask --json`."""
         limiter.check(request)
-        answerer = ready_answerer()
+        ensure_ready()
         async with slots.held():
-            answer = await run_in_threadpool(answerer.answer, body.question, body.municipality, body.pairs())
+            answer = await run_in_threadpool(service.answer, body.question, body.municipality, body.pairs())
         return answer.as_json()
 
     @router.post("/ask/stream", response_class=StreamingResponse, responses={
@@ -234,9 +233,9 @@ def api_router(service: BotService) -> APIRouter:
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:  # type: ignore[valid-type]
         """The answer as server-sent events, for showing it while it is written."""
         limiter.check(request)
-        answerer = ready_answerer()
+        ensure_ready()
         await slots.acquire()
-        return _SlotStream(sse_events(answerer.stream(body.question, body.municipality, body.pairs())), slots.release)
+        return _SlotStream(sse_events(service.stream(body.question, body.municipality, body.pairs())), slots.release)
 
     @router.get("/health")
     async def health() -> dict:
