@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from bot.conversation import history_pairs
 from bot.settings import SettingsError, load_settings
 
 
@@ -81,7 +82,8 @@ def run_ask(settings, args) -> int:
                 if not line.strip():
                     continue
                 item = json.loads(line)
-                item["result"] = answerer.answer(item["question"], municipality=item.get("municipality")).as_json()
+                history = history_pairs(item.get("history") or [])
+                item["result"] = answerer.answer(item["question"], item.get("municipality"), history).as_json()
                 print(json.dumps(item, ensure_ascii=False), flush=True)
         return 0
     started = time.perf_counter()

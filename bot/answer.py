@@ -1,180 +1,117 @@
-"""From a question to a cited Finnish answer.
+"""From a question to a cited Finnish answer: the pipeline, wired in one place.
 
-The default answer is extractive and needs no LLM: the sentences of the retrieved passages that best answer
-the question, copied verbatim (numbers, units and dates exactly as in the source), each with its citation
-marker. With an LLM configured (bot/llm.py) the passages are handed to it instead and its citations checked.
-When nothing retrieved is relevant enough the bot refuses and suggests questions the material does answer.
+    question → analysis (bot/question.py) → retrieval (bot/retrieval.py) → sentence evidence (bot/evidence.py)
+             → answerability (bot/answerability.py): answer | answer in part | refuse
+             → composition (bot/compose.py), or the optional LLM (bot/llm.py) under the same checks
+
+The default answer is extractive and needs no LLM: sentences of the retrieved passages, verbatim (numbers, units
+and dates exactly as in the source), each with its citation marker. Refusal is an explicit route with its own
+Finnish message: off-topic questions, questions for personal data, and on-topic questions the material does not
+answer, which get a plain statement of what is missing instead of nearby sentences.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from dataclasses import dataclass
 
+from bot.answer_types import Answer, AnswerEvent, Citation, Final, TextPiece, citation_for, final_answer
+from bot.answerability import Decision, Thresholds, decide
+from bot.compose import Composed, compose, missing_text
 from bot.conversation import standalone_question
-from bot.finnish import lemmas, split_sentences
-from bot.municipalities import find_municipality, normalize_municipality
+from bot.embeddings import CachedEmbeddings, get_embeddings
+from bot.evidence import EvidenceScorer, Sentence, TermWeights, cosine_similarities, quotable_sentences
+from bot.llm import LLMAnswerer
+from bot.municipalities import normalize_municipality
+from bot.question import QuestionAnalysis, analyze
 from bot.retrieval import Hit, Retriever
 from bot.settings import Settings
 from bot.suggestions import related_suggestions
 
-MAX_SENTENCES = 5
-MIN_SENTENCE_WORDS = 5
-MIN_SHARE_OF_BEST = 0.3
-# Lemmas of the notice every document opens with ("this is a summary compiled from public sources; the official
-# documents are the council's"): a sentence with several of them is about the document, not an answer.
-META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen", "virallinen", "asiakirja", "luetella",
-                         "ilmastobotti", "aineisto", "julkaisu"})
-# Questions asking for an amount or a time want sentences that hold a number.
-QUANTITY_WORDS = frozenset({"paljonko", "kuinka", "montako", "määrä", "osuus", "budjetti", "milloin", "vuosi", "prosentti",
-                            "suuri", "moni", "summa", "euro", "tonni", "luku"})
-NUMBER_BONUS = 1.5
-MIN_COVERAGE_WITH_DENSE = 0.1
-PART_WEIGHT = 0.25
-WRITTEN_OUT_WEIGHT = 0.75
-ANSWER_PASSAGES = 6  # sentences are taken from this many of the best passages
-LEAD_IN = "Aineiston mukaan:"
 REFUSAL = (
     "Valitettavasti käytössäni oleva aineisto ei kata tätä kysymystä, joten en voi vastata siihen luotettavasti. "
     "Vastaan vain Keski-Suomen kuntien ilmastotyön aineiston perusteella."
 )
+NOT_COVERED = (
+    "Aineisto ei kata tätä kysymystä: en löytänyt siitä kohtaa, joka vastaisi siihen, enkä arvaa. "
+    "Tarkista asia kunnan tai Keski-Suomen liiton ilmastotyön yhteyshenkilöltä."
+)
+PERSONAL_DATA = (
+    "En anna henkilöiden yhteystietoja tai muita henkilötietoja, eikä aineistossa ole niitä. Kunnan "
+    "työntekijöiden ja luottamushenkilöiden yhteystiedot löytyvät kunnan virallisilta verkkosivuilta, ja "
+    "kirjaamo välittää viestit oikealle henkilölle."
+)
 EMPTY_HINT = "Kirjoita kysymys kuntien ilmastotyöstä, esimerkiksi: Mitä ilmastolaki vaatii kunnalta?"
 TOO_LONG_NOTICE = "Kysymys oli pitkä, joten käytin siitä vain {n} ensimmäistä merkkiä."
-
-
-@dataclass
-class Citation:
-    n: int
-    doc_id: str
-    title: str
-    page: int | None
-    municipality: str | None
-    source_url: str | None
-    quote: str
-    date: str | None = None
-    chunk_id: str = ""
-    chunk_text: str = ""
-    highlights: list[str] = field(default_factory=list)
-    relevance: float = 0.0
-
-    def as_json(self) -> dict:
-        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "page": self.page,
-                "municipality": self.municipality, "source_url": self.source_url, "quote": self.quote}
-
-
-Outcome = Literal["answered", "partial", "refused"]
-
-
-@dataclass
-class Answer:
-    answer: str
-    refused: bool
-    citations: list[Citation] = field(default_factory=list)
-    seconds: float = 0.0
-    suggestions: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    standalone: str = ""
-    partial: bool = False  # answered in part: the text names what the material does not cover
-    best_score: float | None = None  # dense similarity of the best passage, for the question log
-
-    @property
-    def outcome(self) -> Outcome:
-        return "refused" if self.refused else "partial" if self.partial else "answered"
-
-    def as_json(self) -> dict:
-        return {"answer": self.answer, "refused": self.refused, "outcome": self.outcome,
-                "citations": [c.as_json() for c in self.citations], "seconds": round(self.seconds, 3),
-                "suggestions": self.suggestions, "notices": self.notices}
+REGIONAL_NOTICE = ("Aineistossa ei ollut tähän kuntakohtaista tietoa kunnasta {place}; vastaus perustuu "
+                   "alueelliseen aineistoon.")
+SUGGESTIONS_LEAD = "Voit kysyä esimerkiksi:"
 
 
 @dataclass(frozen=True)
-class TextPiece:
-    """A piece of the answer text, streamed while the answer is written."""
+class Case:
+    """A question gathered for decision: computed once, then decided and composed (once, or many times while
+    fitting weights and thresholds)."""
 
-    text: str
-
-
-@dataclass(frozen=True)
-class Final:
-    """The finished answer; always the last event of a stream."""
-
-    answer: Answer
-
-
-AnswerEvent = TextPiece | Final
-
-
-@dataclass
-class _Candidate:
-    sentence: str
-    hit_index: int
-    position: int
-    score: float
-    lemmas: frozenset[str]
+    analysis: QuestionAnalysis
+    asked: str | None  # the municipality the question is about
+    hits: list[Hit]
+    sentences: list[Sentence]
+    similarities: dict[str, float]
+    coverage: float
 
 
 class Answerer:
     """Holds the retriever (and optional LLM) of one data directory; thread-safe for reading."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None):
+    def __init__(self, settings: Settings, retriever: Retriever | None = None, llm: LLMAnswerer | None = None,
+                 embeddings: CachedEmbeddings | None = None):
         self.settings = settings
         self.retriever = retriever or Retriever(settings)
-        self._document_frequency()
-        self.llm = None
-        if settings.llm_provider != "none":
-            from bot.llm import LLMAnswerer
+        self.embeddings = embeddings or get_embeddings(settings)
+        self.thresholds = Thresholds(min_similarity=settings.min_similarity, min_relevance=settings.min_relevance)
+        self.llm = llm if llm is not None or settings.llm_provider == "none" else LLMAnswerer(settings)
+        self._index_terms()
 
-            self.llm = LLMAnswerer(settings)
-
-    def _document_frequency(self) -> None:
-        records = self.retriever.records
-        self._df = Counter(lemma for r in records for lemma in set(r.lemmas))
-        self._n_docs = max(1, len(records))
+    def _index_terms(self) -> None:
+        self.scorer = EvidenceScorer(TermWeights([r.lemmas for r in self.retriever.records]),
+                                     self.retriever.lexical.expand)
 
     def reload(self) -> None:
         """Pick up a finished (background) ingest."""
         self.retriever.reload()
-        self._document_frequency()
-
-    def terms(self, text: str) -> set[str]:
-        """Lemmas of the text with the known parts of its compounds, as the lexical index sees them."""
-        return set(self.retriever.lexical.query_tokens(text))
-
-    def idf(self, lemma: str) -> float:
-        return math.log(1 + self._n_docs / (1 + self._df.get(lemma, 0)))
+        self._index_terms()
 
     # ------------------------------------------------------------ entry points
 
-    def answer(self, question: str, municipality: str | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
+    def answer(self, question: str, municipality: str | None = None,
+               history: list[tuple[str, str]] | None = None) -> Answer:
         """The whole answer at once (CLI, API)."""
         return final_answer(self.stream(question, municipality, history))
 
-    def stream(self, question: str, municipality: str | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[AnswerEvent]:
-        """Answer text pieces as they are ready, then the final Answer (for streaming UIs)."""
+    def stream(self, question: str, municipality: str | None = None,
+               history: list[tuple[str, str]] | None = None) -> Iterator[AnswerEvent]:
+        """Answer text pieces as they are ready, then the Final answer (for streaming UIs)."""
         started = time.perf_counter()
         question, notices = self._clean_question(question)
         if not question:
             yield Final(Answer(EMPTY_HINT, refused=True, notices=notices, seconds=time.perf_counter() - started))
             return
-        standalone = standalone_question(question, history)
-        wanted = normalize_municipality(municipality) or find_municipality(standalone)
-        hits = self.retriever.search(standalone, municipality=wanted)
-        if not self.is_relevant(standalone, hits):
-            result = self.refusal(standalone)
-        elif self.llm is not None:
+        case = self.gather(question, municipality, history)
+        decision = self.decide(case)
+        if decision.route != "refuse" and self.llm is not None:
             result = None
-            for piece in self.llm.stream(standalone, hits, self, wanted):
-                if isinstance(piece, Answer):
-                    result = piece
+            for event in self.llm.stream(case.analysis.text, case.hits, lambda: self.respond(case, decision)):
+                if isinstance(event, Final):
+                    result = event.answer
                 else:
-                    yield TextPiece(piece)
+                    yield event
         else:
-            result = self.extractive(standalone, hits, wanted)
+            result = self.respond(case, decision)
         result.notices = notices + result.notices
-        result.standalone = standalone
+        result.standalone = case.analysis.text
+        result.best_score = max((h.dense for h in case.hits if h.dense is not None), default=None)
         result.seconds = time.perf_counter() - started
         if self.llm is None or result.refused:
             for line in result.answer.splitlines(keepends=True):  # line by line, as a generator would
@@ -188,142 +125,86 @@ class Answerer:
             return question[:limit], [TOO_LONG_NOTICE.format(n=limit)]
         return question, []
 
-    # ------------------------------------------------------------ relevance and refusal
+    # ------------------------------------------------------------ the pipeline's steps
+
+    def gather(self, question: str, municipality: str | None = None,
+               history: list[tuple[str, str]] | None = None) -> Case:
+        """Everything the decision rests on: the analysis, the passages, their sentences and how close each is."""
+        analysis = analyze(standalone_question(question, history))
+        asked = normalize_municipality(municipality) or (analysis.municipalities[0] if analysis.municipalities else None)
+        hits, vector = self._retrieve(analysis, asked)
+        comparing = len(analysis.municipalities) > 1
+        sentences = quotable_sentences(hits, None if comparing else asked, self.retriever.lexical.expand)
+        similarities = cosine_similarities(vector, self.embeddings.cached([s.text for s in sentences]))
+        return Case(analysis, asked, hits, sentences, similarities, self.coverage(analysis.text, hits))
+
+    def decide(self, case: Case, scorer: EvidenceScorer | None = None, thresholds: Thresholds | None = None) -> Decision:
+        """Answer, answer in part or refuse (other weights and thresholds are for fitting them on `tune`)."""
+        evidence = (scorer or self.scorer).score(case.analysis, case.sentences, case.hits, case.similarities)
+        return decide(case.analysis, case.coverage, case.hits, evidence, thresholds or self.thresholds)
+
+    def respond(self, case: Case, decision: Decision) -> Answer:
+        """The extractive answer or the refusal the decision calls for."""
+        if decision.route == "refuse":
+            return self.refusal(case.analysis, decision)
+        composed = compose(case.analysis, decision, case.hits, case.sentences, case.asked)
+        notices = []
+        if case.asked and len(case.analysis.municipalities) < 2 and not any(
+                h.record.municipality == case.asked for h, _ in composed.quoted):
+            notices.append(REGIONAL_NOTICE.format(place=case.asked))
+        return Answer(composed.text, refused=False, citations=citations_of(composed), notices=notices,
+                      partial=decision.route == "partial")
+
+    # ------------------------------------------------------------ retrieval
+
+    def _retrieve(self, analysis: QuestionAnalysis, asked: str | None) -> tuple[list[Hit], list[float] | None]:
+        """The passages for the question, and its query vector (None while the dense index is not ready).
+
+        A comparison of municipalities retrieves for each of them, so that each gets its own passages.
+        """
+        vector = self.retriever.query_vector(analysis.text)
+        if len(analysis.municipalities) < 2:
+            return self.retriever.search(analysis.text, municipality=asked, vector=vector), vector
+        merged: dict[str, Hit] = {}
+        for place in analysis.municipalities:
+            for hit in self.retriever.search(analysis.text, municipality=place, vector=vector):
+                if hit.record.id not in merged or merged[hit.record.id].score < hit.score:
+                    merged[hit.record.id] = hit
+        return sorted(merged.values(), key=lambda h: h.score, reverse=True), vector
 
     def coverage(self, question: str, hits: list[Hit]) -> float:
         """Share of the question's idf weight whose lemmas occur in the best passages."""
-        wanted = {l for l in self.terms(question) if not l.isdigit()}
+        terms = self.retriever.lexical.query_tokens(question)
+        wanted = {l for l in terms if not l.isdigit()}
         if not wanted or not hits:
             return 0.0
-        present = set().union(*(self.retriever.lexical.expand(h.record.lemmas) for h in hits[:3]))  # lemmatised at ingest
-        total = sum(self.idf(l) for l in wanted)
-        return sum(self.idf(l) for l in wanted if l in present) / total
+        present = set().union(*(self.retriever.lexical.expand(h.record.lemmas) for h in hits[:3]))
+        idf = self.scorer.term_weights.idf
+        total = sum(idf(l) for l in wanted)
+        return sum(idf(l) for l in wanted if l in present) / total
 
-    def is_relevant(self, question: str, hits: list[Hit]) -> bool:
-        """Enough of the question is in the passages (thresholds calibrated on eval/dev.jsonl, see BENCHMARKS.md).
+    # ------------------------------------------------------------ routes
 
-        With the dense index ready, the best passage must also be close to the question in embedding space:
-        off-topic questions share a word or two with the material but never its meaning.
-        """
-        if not hits:
-            return False
-        coverage = self.coverage(question, hits)
-        similarities = [h.dense for h in hits if h.dense is not None]
-        if similarities:
-            return max(similarities) >= self.settings.min_similarity and coverage >= MIN_COVERAGE_WITH_DENSE
-        return coverage >= self.settings.min_relevance
-
-    def refusal(self, question: str) -> Answer:
-        suggestions = related_suggestions(question)
-        text = REFUSAL
+    def refusal(self, analysis: QuestionAnalysis, decision: Decision) -> Answer:
+        """A refusal that says why: off-topic, personal data, or what the material lacks."""
+        if decision.reason == "personal_data":
+            return Answer(PERSONAL_DATA, refused=True)
+        if decision.reason == "off_topic":
+            text = REFUSAL
+        else:
+            missing = [missing_text(v) for v in decision.parts if v.missing_years]
+            text = " ".join([*missing, NOT_COVERED])
+        suggestions = related_suggestions(analysis.text)
         if suggestions:
-            text += "\n\nVoit kysyä esimerkiksi:\n" + "\n".join(f"- {s}" for s in suggestions)
+            text += f"\n\n{SUGGESTIONS_LEAD}\n" + "\n".join(f"- {s}" for s in suggestions)
         return Answer(text, refused=True, suggestions=suggestions)
 
-    # ------------------------------------------------------------ extractive answer
 
-    def _answerable_sentences(self, hits: list[Hit], municipality: str | None) -> list[tuple[int, int, str, frozenset[str], frozenset[str]]]:
-        """(passage index, position, sentence, lemmas, lemmas with compound parts) of the quotable sentences."""
-        out = []
-        for hit_index, hit in enumerate(hits[:ANSWER_PASSAGES]):
-            if municipality and hit.record.municipality not in (None, municipality):
-                continue
-            for position, sentence in enumerate(split_sentences(hit.record.text)):
-                plain = frozenset(lemmas(sentence))
-                if len(sentence.split()) >= MIN_SENTENCE_WORDS and len(plain & META_LEMMAS) < 2:
-                    out.append((hit_index, position, sentence, plain, frozenset(self.terms(sentence))))
-        return out
-
-    def extractive(self, question: str, hits: list[Hit], municipality: str | None) -> Answer:
-        chosen = self.best_sentences(question, hits, municipality)
-        if not chosen:
-            return self.refusal(question)
-        citations: dict[int, Citation] = {}
-        lines = []
-        for candidate in chosen:
-            hit = hits[candidate.hit_index]
-            citation = citations.get(candidate.hit_index)
-            if citation is None:
-                citation = citation_for(len(citations) + 1, hit, candidate.sentence)
-                citations[candidate.hit_index] = citation
-            citation.highlights.append(candidate.sentence)
-            # A sentence from a municipality's summary often leaves the place unsaid: name it.
-            place = hit.record.municipality
-            prefix = f"{place}: " if place and place != municipality else ""
-            lines.append(f"- {prefix}{candidate.sentence} [{citation.n}]")
-        notices = []
-        lead = LEAD_IN
-        if municipality:
-            local = any(hits[c.hit_index].record.municipality == municipality for c in chosen)
-            if local:
-                lead = f"Aineiston mukaan ({municipality}):"
-            else:
-                notices.append(f"Aineistossa ei ollut tähän kuntakohtaista tietoa kunnasta {municipality}; vastaus perustuu alueelliseen aineistoon.")
-                lead = f"Kuntakohtaista tietoa ({municipality}) ei löytynyt, joten vastaus perustuu alueelliseen aineistoon:"
-        text = lead + "\n\n" + "\n".join(lines)
-        return Answer(text, refused=False, citations=sorted(citations.values(), key=lambda c: c.n), notices=notices)
-
-    def best_sentences(self, question: str, hits: list[Hit], municipality: str | None = None) -> list[_Candidate]:
-        """Top sentences by weighted lemma overlap and passage rank; near-duplicates dropped.
-
-        A question word weighs by its rarity in the material (idf) and among the retrieved sentences: words
-        every passage shares name the topic ("Pohjoisen Keski-Suomen ilmastosuunnitelma"), the rare ones
-        name what is asked ("budjetti"). For a question about one municipality, other municipalities'
-        summaries are never quoted: their facts would read as facts about the one asked about.
-        """
-        wanted = {l for l in lemmas(question) if not find_municipality(l)}  # the place is retrieval's job
-        if not wanted:
-            return []
-        # Compound parts ("päästö" of "päästölähde", "budjetti" in "kokonaisbudjetti") count at part weight.
-        parts = self.terms(" ".join(wanted)) - wanted
-        wants_number = bool(wanted & QUANTITY_WORDS) or bool(QUANTITY_WORDS & set(question.lower().split()))
-        sentences = self._answerable_sentences(hits, municipality)
-        local_df = Counter(l for *_, terms in sentences for l in terms & (wanted | parts))
-
-        def weight(lemma: str) -> float:
-            return self.idf(lemma) * math.log(1 + len(sentences) / (1 + local_df[lemma]))
-
-        top_score = hits[0].score if hits else 1.0
-        candidates: list[_Candidate] = []
-        for hit_index, position, sentence, plain, terms in sentences:
-            full = wanted & plain
-            # a part of a question compound written out as its own word ("päästötavoite" ~ "tavoite")
-            written_out = (parts & plain) - full
-            partial = ((wanted | parts) & terms) - full - written_out
-            overlap = (sum(weight(l) for l in full) + WRITTEN_OUT_WEIGHT * sum(weight(l) for l in written_out)
-                       + PART_WEIGHT * sum(weight(l) for l in partial))
-            if overlap <= 0:
-                continue
-            passage_weight = 0.5 + 0.5 * hits[hit_index].score / top_score
-            score = overlap * passage_weight / math.sqrt(max(8, len(plain)) / 8)
-            if wants_number and any(ch.isdigit() for ch in sentence):
-                score *= NUMBER_BONUS
-            candidates.append(_Candidate(sentence, hit_index, position, score, plain))
-        candidates.sort(key=lambda c: c.score, reverse=True)
-        chosen: list[_Candidate] = []
-        for candidate in candidates:
-            if len(chosen) == MAX_SENTENCES or candidate.score < MIN_SHARE_OF_BEST * candidates[0].score:
-                break
-            if any(_jaccard(candidate.lemmas, c.lemmas) > 0.6 for c in chosen):
-                continue
-            chosen.append(candidate)
-        return sorted(chosen, key=lambda c: (c.hit_index, c.position))
-
-
-def final_answer(events: Iterator[AnswerEvent]) -> Answer:
-    """The Answer of a stream, its text pieces dropped (for callers that want the whole answer at once)."""
-    for event in events:
-        if isinstance(event, Final):
-            return event.answer
-    raise RuntimeError("answer stream ended without a final answer")
-
-
-def citation_for(n: int, hit: Hit, quote: str) -> Citation:
-    r = hit.record
-    return Citation(n=n, doc_id=r.doc_id, title=r.title, page=r.page, municipality=r.municipality,
-                    source_url=r.source_url, quote=quote, date=r.date, chunk_id=r.id, chunk_text=r.text,
-                    relevance=round(hit.score, 5))
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / max(1, len(a | b))
+def citations_of(composed: Composed) -> list[Citation]:
+    """One citation per quoted passage, in marker order, quoting its first sentence used."""
+    citations = []
+    for n, (hit, quotes) in enumerate(composed.quoted, 1):
+        citation = citation_for(n, hit, quotes[0])
+        citation.highlights.extend(quotes)
+        citations.append(citation)
+    return citations

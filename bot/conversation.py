@@ -54,3 +54,11 @@ def question_answer_pairs(messages: Iterable[tuple[str, str]]) -> list[tuple[str
             pairs.append((question, content))
             question = None
     return pairs
+
+
+def history_pairs(raw: Iterable[object]) -> list[tuple[str, str]]:
+    """History given as [question, answer] pairs or as {"role", "content"} messages, as (question, answer) pairs."""
+    items = list(raw or [])
+    if items and all(isinstance(i, dict) for i in items):
+        return question_answer_pairs((str(i.get("role")), str(i.get("content") or "")) for i in items)
+    return [(str(i[0]), str(i[1]) if len(i) > 1 else "") for i in items if isinstance(i, (list, tuple)) and i]

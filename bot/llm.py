@@ -4,24 +4,23 @@ Providers (ILMASTO_LLM_PROVIDER): ``openai`` for any OpenAI-compatible endpoint 
 vLLM, llama.cpp server, Ollama's /v1) and ``ollama`` for Ollama's native API. The passages go to the model as
 numbered data inside <lähde> tags; the system prompt tells it to answer only from them, in Finnish, citing [n].
 Whatever comes back is checked: markers that point to no passage are removed, an answer left without a valid
-citation is replaced by the extractive one, and numbers found in none of the cited passages are flagged.
+citation is replaced by the extractive one (the fallback it is handed), and numbers found in none of the cited
+passages are flagged. It is asked only after the answerability decision has found the question answerable.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Callable, Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from bot.answer_types import Answer, AnswerEvent, Final, TextPiece, citation_for
 from bot.finnish import lemmas, split_sentences
 from bot.retrieval import Hit
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.answer import Answer, Answerer
 
 PASSAGES = 6
 SYSTEM_PROMPT = """Olet Keski-Suomen kuntien ilmastotyön tietopalvelu. Vastaat kuntien päättäjille ja työntekijöille.
@@ -74,7 +73,7 @@ class LLMAnswerer:
         self.settings = settings
         self.model = model or chat_model(settings)
 
-    def stream(self, question: str, hits: list[Hit], answerer: "Answerer", municipality: str | None) -> Iterator["str | Answer"]:
+    def stream(self, question: str, hits: list[Hit], fallback: Callable[[], Answer]) -> Iterator[AnswerEvent]:
         """Tokens as the model writes them, then the checked Answer."""
         hits = hits[:PASSAGES]
         messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage(passages_prompt(question, hits))]
@@ -83,12 +82,12 @@ class LLMAnswerer:
             piece = chunk.content if isinstance(chunk.content, str) else ""
             if piece:
                 text += piece
-                yield piece
-        yield self.checked(text, question, hits, answerer, municipality)
+                yield TextPiece(piece)
+        yield Final(self.checked(text, hits, fallback))
 
-    def checked(self, text: str, question: str, hits: list[Hit], answerer: "Answerer", municipality: str | None) -> "Answer":
-        from bot.answer import Answer, citation_for
-
+    def checked(self, text: str, hits: list[Hit], fallback: Callable[[], Answer]) -> Answer:
+        """The model's text with valid markers only, cited passages and flagged numbers; the fallback when no
+        marker is valid."""
         used: dict[int, int] = {}  # passage number -> citation number, in order of first use
 
         def renumber(match: re.Match) -> str:
@@ -99,9 +98,9 @@ class LLMAnswerer:
 
         cleaned = re.sub(r"[ \t]+(?=[.,;:!?])", "", _MARKER.sub(renumber, text)).strip()
         if not used:
-            fallback = answerer.extractive(question, answerer.retriever.search(question, municipality=municipality), municipality)
-            fallback.notices.insert(0, FALLBACK_NOTICE)
-            return fallback
+            extractive = fallback()
+            extractive.notices.insert(0, FALLBACK_NOTICE)
+            return extractive
         citations = []
         for passage, n in sorted(used.items(), key=lambda item: item[1]):
             hit = hits[passage - 1]

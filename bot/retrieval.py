@@ -94,8 +94,16 @@ class Retriever:
 
     # ------------------------------------------------------------ search
 
-    def search(self, question: str, k: int | None = None, municipality: str | None = None, mode: str = "hybrid") -> list[Hit]:
-        """The k best chunks for the question; a municipality named in it (or given) is preferred."""
+    def query_vector(self, question: str) -> list[float] | None:
+        """The question's embedding, or None while the dense index is not complete (nothing to compare it to)."""
+        return base_embeddings(self.settings).embed_query(question) if self.dense_ready() else None
+
+    def search(self, question: str, k: int | None = None, municipality: str | None = None, mode: str = "hybrid",
+               vector: list[float] | None = None) -> list[Hit]:
+        """The k best chunks for the question; a municipality named in it (or given) is preferred.
+
+        ``vector`` is the question's embedding when the caller has it already (it is computed otherwise).
+        """
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         municipality = normalize_municipality(municipality) or find_municipality(question)
@@ -105,7 +113,7 @@ class Retriever:
             if municipality:
                 rankings["lexical_local"] = self.lexical_ranking(question, municipality, k)
         if mode == "dense" or (mode == "hybrid" and self.dense_ready()):
-            vector = base_embeddings(self.settings).embed_query(question)
+            vector = vector or base_embeddings(self.settings).embed_query(question)
             rankings["dense"] = self.dense_ranking(vector, None, n)
             if municipality:
                 rankings["dense_local"] = self.dense_ranking(vector, municipality, k)

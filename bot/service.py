@@ -99,7 +99,7 @@ class BotService:
         self._ready.set()
 
     def _prepare(self) -> None:
-        from ingest.pipeline import dense_phase, lexical_phase
+        from ingest.pipeline import dense_phase, lexical_phase, sentence_phase
 
         def progress(done: int, total: int) -> None:
             self.status.embedded, self.status.to_embed = done, total
@@ -117,6 +117,7 @@ class BotService:
                 dense_phase(self.settings, records, progress=False, on_progress=progress)
                 self._answerer.reload()
                 self.status.dense_ready = self._answerer.retriever.dense_ready()
+            sentence_phase(self.settings, records, progress=False)  # semantic evidence; cached ones are skipped
         except Exception as exc:  # the app keeps answering with what it has; the operator sees why in the log
             log.exception("preparing the store failed")
             self.status.error = str(exc)

@@ -22,6 +22,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from bot.embeddings import get_embeddings
+from bot.evidence import sentence_texts
 from bot.finnish import lemmas
 from bot.lexical import LexicalIndex, lexical_dir
 from bot.settings import Settings
@@ -30,6 +31,7 @@ from ingest.chunking import chunk_blocks, embedding_text
 from ingest.loaders import LoadError, doc_id_for, load_document, read_sidecar
 
 EMBED_BATCH = 16
+SENTENCE_BATCH = 64
 
 
 @dataclass
@@ -45,6 +47,7 @@ class IngestReport:
     seconds: float = 0.0
     total_chunks: int = 0
     embedded: int = 0
+    sentences_embedded: int = 0
     notes: list[dict[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict:
@@ -227,6 +230,21 @@ def dense_phase(
     return done
 
 
+def sentence_phase(settings: Settings, records: list[ChunkRecord], progress: bool | None = None) -> int:
+    """Embed every quotable sentence of the records that the cache lacks (the answer's semantic evidence reads
+    them from the cache); returns how many were embedded."""
+    embeddings = get_embeddings(settings)
+    texts = list(dict.fromkeys(t for r in records for t in sentence_texts(r.text)))
+    missing = [t for t in texts if t not in embeddings.cached(texts)]
+    with tqdm(total=len(missing), desc="Lauseiden upotukset", unit=" lause", disable=_quiet(progress),
+              file=sys.stderr) as bar:
+        for start in range(0, len(missing), SENTENCE_BATCH):
+            batch = missing[start : start + SENTENCE_BATCH]
+            embeddings.embed_documents(batch)
+            bar.update(len(batch))
+    return len(missing)
+
+
 def dense_is_current(settings: Settings, records: list[ChunkRecord] | None = None) -> bool:
     """True when Chroma holds exactly the chunk records (cheap check on ids)."""
     records = RecordStore(settings.data_dir).load() if records is None else records
@@ -247,6 +265,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, rebuild: bool = 
     started = time.perf_counter()
     report, records = lexical_phase(settings, paths or [settings.corpus_dir], rebuild, progress)
     report.embedded = dense_phase(settings, records, progress)
+    report.sentences_embedded = sentence_phase(settings, records, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

@@ -1,0 +1,85 @@
+"""Answerability: answer, answer in part, or refuse — one explicit decision per question, made before composing.
+
+A wrong number given to a council is worse than "the material does not cover this", and a list of loosely
+related sentences reads as an answer. So every part of the question must find its own evidence, strong enough
+(thresholds fitted on the tune split), with the year the question names; a question with no part covered is
+refused with what is missing said plainly, and one with some parts covered is answered in part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.evidence import Evidence
+from bot.question import QuestionAnalysis, QuestionPart
+from bot.retrieval import Hit
+
+Route = Literal["answer", "partial", "refuse"]
+Reason = Literal["covered", "off_topic", "personal_data", "not_covered"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Fitted on the tune split (scripts/tune_answers.py); BENCHMARKS.md has the figures."""
+
+    min_similarity: float = 0.85  # best passage's cosine similarity below which the question is off-topic
+    min_coverage: float = 0.1  # share of the question's lemmas the best passages must hold (with dense)
+    min_relevance: float = 0.3  # the same while only lexical search is ready
+    min_evidence: float = 0.30  # a part's best sentence score below which the part is not covered
+    min_lexical: float = 0.2  # and its lexical share below which it is not covered, whatever its meaning
+
+
+@dataclass(frozen=True)
+class PartVerdict:
+    part: QuestionPart
+    evidence: Sequence[Evidence]  # best first; empty when the part is not covered
+    missing_years: frozenset[str] = frozenset()
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.evidence)
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route
+    reason: Reason
+    parts: Sequence[PartVerdict] = ()
+
+
+def off_topic(coverage: float, hits: Sequence[Hit], thresholds: Thresholds) -> bool:
+    """Nothing retrieved is near the question: off-topic questions share a word or two with the material, never
+    its meaning (with the dense index), or hardly any of their words (lexical only)."""
+    if not hits:
+        return True
+    similarities = [h.dense for h in hits if h.dense is not None]
+    if similarities:
+        return max(similarities) < thresholds.min_similarity or coverage < thresholds.min_coverage
+    return coverage < thresholds.min_relevance
+
+
+def judge_part(part: QuestionPart, evidence: Sequence[Evidence], thresholds: Thresholds) -> PartVerdict:
+    """The part's evidence that is strong enough, or none (with the named years the material lacks)."""
+    strong = [e for e in evidence if e.score >= thresholds.min_evidence and e.lexical >= thresholds.min_lexical]
+    if part.years:
+        dated = [e for e in strong if part.years & e.sentence.years]
+        if not dated:
+            return PartVerdict(part, (), missing_years=part.years)
+        strong = dated + [e for e in strong if e not in dated]
+    return PartVerdict(part, strong)
+
+
+def decide(analysis: QuestionAnalysis, coverage: float, hits: Sequence[Hit], evidence: Sequence[Sequence[Evidence]],
+           thresholds: Thresholds) -> Decision:
+    """The route for the whole question."""
+    if analysis.personal_data:
+        return Decision("refuse", "personal_data")
+    if off_topic(coverage, hits, thresholds):
+        return Decision("refuse", "off_topic")
+    verdicts = [judge_part(part, found, thresholds) for part, found in zip(analysis.parts, evidence)]
+    covered = sum(v.covered for v in verdicts)
+    if covered == 0:
+        return Decision("refuse", "not_covered", verdicts)
+    return Decision("answer" if covered == len(verdicts) else "partial", "covered", verdicts)

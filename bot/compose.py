@@ -1,0 +1,155 @@
+"""Composition: the chosen evidence written out as an answer that reads as one.
+
+The direct answer comes first, in one or two sentences; then at most three supporting points, none weaker than a
+share of the best; a comparison gets one line per municipality, side by side. Sentences are quoted verbatim (so
+numbers keep the year and scope the source gives them) and each carries the marker of its passage. What the
+material does not cover is said in plain Finnish, never papered over with nearby sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.answerability import Decision, PartVerdict
+from bot.evidence import Evidence, Sentence
+from bot.question import QuestionAnalysis
+from bot.retrieval import Hit
+
+MAX_DIRECT = 2
+MAX_SUPPORT = 3
+MAX_WORDS = 170
+SUPPORT_SHARE = 0.6  # a supporting point scores at least this share of the best evidence
+SECOND_DIRECT_SHARE = 0.85  # a second direct sentence scores at least this share of the first
+NEAR_DUPLICATE = 0.6  # lemma overlap (Jaccard) above which a sentence repeats a chosen one
+SUPPORT_HEADING = "Lisäksi aineistossa:"
+REGIONAL_LABEL = "Koko maakunta"
+MISSING_PART = "Aineistosta ei löydy vastausta tähän: ”{part}”."
+MISSING_YEAR = "Aineistossa ei ole tätä tietoa vuodelle {years}."
+
+
+@dataclass
+class Composed:
+    """The answer's text and, in marker order, the passages it quotes with the sentences quoted from each."""
+
+    text: str
+    quoted: list[tuple[Hit, list[str]]] = field(default_factory=list)
+
+
+def missing_text(verdict: PartVerdict) -> str:
+    """What the material lacks for one part, in plain Finnish."""
+    if verdict.missing_years:
+        return MISSING_YEAR.format(years=", ".join(sorted(verdict.missing_years)))
+    return MISSING_PART.format(part=verdict.part.text.strip())
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(1, len(a | b))
+
+
+class _Selection:
+    """Sentences chosen so far, with their markers, kept free of near-duplicates and within the word budget."""
+
+    def __init__(self, hits: Sequence[Hit]):
+        self.hits = hits
+        self.markers: dict[int, int] = {}  # passage index -> marker number
+        self.chosen: list[Sentence] = []
+        self.words = 0
+
+    def fits(self, sentence: Sentence) -> bool:
+        return (sentence not in self.chosen
+                and not any(_jaccard(sentence.lemmas, c.lemmas) > NEAR_DUPLICATE for c in self.chosen)
+                and self.words + len(sentence.text.split()) <= MAX_WORDS)
+
+    def take(self, sentence: Sentence) -> str:
+        """The sentence with its marker (and its municipality named when that is not obvious)."""
+        self.chosen.append(sentence)
+        self.words += len(sentence.text.split())
+        marker = self.markers.setdefault(sentence.hit_index, len(self.markers) + 1)
+        return f"{sentence.text} [{marker}]"
+
+    def quoted(self) -> list[tuple[Hit, list[str]]]:
+        by_passage: dict[int, list[str]] = {}
+        for sentence in self.chosen:
+            by_passage.setdefault(sentence.hit_index, []).append(sentence.text)
+        order = sorted(self.markers, key=self.markers.get)
+        return [(self.hits[i], by_passage[i]) for i in order]
+
+
+def neighbour_with_fact(best: Evidence, sentences: Sequence[Sentence], kind: str) -> Sentence | None:
+    """The next sentence of the same passage when it carries the number or date the best one lacks."""
+    wanted = {"amount": "has_amount", "time": "has_date"}.get(kind)
+    if wanted is None or getattr(best.sentence, wanted):
+        return None
+    for sentence in sentences:
+        if (sentence.hit_index == best.sentence.hit_index and sentence.position == best.sentence.position + 1
+                and getattr(sentence, wanted)):
+            return sentence
+    return None
+
+
+def _label(sentence: Sentence, hits: Sequence[Hit], asked: str | None, comparing: bool) -> str:
+    """A prefix naming the place when the sentence's municipality is not the one asked about."""
+    place = hits[sentence.hit_index].record.municipality
+    if comparing:
+        return f"{place or REGIONAL_LABEL}: "
+    if place and place != asked:
+        return f"{place}: "
+    if asked and not place:
+        return f"{REGIONAL_LABEL}: "
+    return ""
+
+
+def compose(analysis: QuestionAnalysis, decision: Decision, hits: Sequence[Hit], sentences: Sequence[Sentence],
+            asked: str | None) -> Composed:
+    """The answer text for a decision that answers (fully or in part)."""
+    selection = _Selection(hits)
+    comparing = len(analysis.municipalities) > 1
+    direct: list[str] = []
+    covered = [v for v in decision.parts if v.covered]
+    best_score = max(v.evidence[0].score for v in covered)
+
+    def add(sentence: Sentence, into: list[str]) -> None:
+        into.append(_label(sentence, hits, asked, comparing) + selection.take(sentence))
+
+    if comparing:
+        direct.extend(_side_by_side(covered, hits, analysis.municipalities, selection))
+    for verdict in covered:
+        first = verdict.evidence[0]
+        if selection.fits(first.sentence):
+            add(first.sentence, direct)
+        neighbour = neighbour_with_fact(first, sentences, verdict.part.kind)
+        if neighbour is not None and selection.fits(neighbour):
+            add(neighbour, direct)
+    if len(covered) == 1 and len(direct) < MAX_DIRECT:
+        evidence = covered[0].evidence
+        if len(evidence) > 1 and evidence[1].score >= SECOND_DIRECT_SHARE * evidence[0].score \
+                and selection.fits(evidence[1].sentence):
+            add(evidence[1].sentence, direct)
+    support: list[str] = []
+    rest = sorted((e for v in covered for e in v.evidence[1:]), key=lambda e: e.score, reverse=True)
+    for evidence in rest:
+        if len(support) == MAX_SUPPORT or evidence.score < SUPPORT_SHARE * best_score:
+            break
+        if selection.fits(evidence.sentence):
+            add(evidence.sentence, support)
+    text = (" " if not comparing else "\n").join(direct)
+    if support:
+        text += "\n\n" + SUPPORT_HEADING + "\n" + "\n".join(f"- {line}" for line in support)
+    missing = [missing_text(v) for v in decision.parts if not v.covered]
+    if missing:
+        text += "\n\n" + " ".join(missing)
+    return Composed(text, selection.quoted())
+
+
+def _side_by_side(covered: Sequence[PartVerdict], hits: Sequence[Hit], places: Sequence[str],
+                  selection: _Selection) -> list[str]:
+    """For a comparison, the best sentence about each municipality named, one line each."""
+    lines = []
+    evidence = sorted((e for v in covered for e in v.evidence), key=lambda e: e.score, reverse=True)
+    for place in places:
+        for e in evidence:
+            if hits[e.sentence.hit_index].record.municipality == place and selection.fits(e.sentence):
+                lines.append(f"{place}: " + selection.take(e.sentence))
+                break
+    return lines

@@ -1,0 +1,222 @@
+"""Evidence at sentence level: which sentences of the retrieved passages answer which part of the question.
+
+Each quotable sentence is scored on three signals, each measured in BENCHMARKS.md for what it adds:
+- lexical: the idf-weighted share of the part's lemmas the sentence holds (compound parts at lower weight);
+- semantic: cosine similarity of the sentence's embedding (computed at ingest, served from the cache) to the
+  question's, so a sentence that says the same thing in other words still counts;
+- fit to what is asked: an amount wants a number, a time a date or year, a named year that very year.
+The passage's own rank counts a little, and another municipality's summary is never evidence for a question
+about one municipality.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.finnish import lemmas, split_sentences
+from bot.question import QuestionAnalysis, QuestionPart, years_in
+from bot.retrieval import Hit
+
+MIN_SENTENCE_WORDS = 5
+ANSWER_PASSAGES = 8  # sentences are taken from this many of the best passages
+PART_WEIGHT = 0.25
+WRITTEN_OUT_WEIGHT = 0.75
+CONTEXT_WEIGHT = 0.3
+# Lemmas of the notice every document opens with ("this is a summary compiled from public sources …"): a
+# sentence with several of them is about the document, not an answer.
+META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen", "virallinen", "asiakirja", "luetella",
+                         "ilmastobotti", "aineisto", "julkaisu"})
+_NUMBER = re.compile(r"\d")
+_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.(19|20)\d{2}\b|\b(19|20)\d{2}\b")
+_AMOUNT = re.compile(r"\d[\d  ]*(?:[,.]\d+)?\s*(?:%|prosent\w*|€|euro\w*|milj\w*|mrd|t\b|tonn\w*|kt\b|MWh|GWh|kWh|"
+                     r"kpl|hehtaa\w*|ha\b|km\w*|henk\w*|asukas\w*|kun\w*|jäsen\w*|hanke\w*|CO2)", re.I)
+_PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-ZÅÄÖ][a-zåäö]+")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A quotable sentence of a retrieved passage, with what the scoring needs to know of it."""
+
+    text: str
+    hit_index: int
+    position: int
+    lemmas: frozenset[str]
+    terms: frozenset[str]  # lemmas with the known parts of compounds
+    years: frozenset[str]
+    has_amount: bool
+    has_date: bool
+    has_name: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence's support for one part of the question."""
+
+    sentence: Sentence
+    part: int
+    score: float
+    lexical: float  # share of the part's term weight the sentence holds (0..1)
+    semantic: float  # cosine similarity to the question (0 when unknown)
+    fit: float  # 1 when the sentence has what the kind of question asks for, less when not
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals combine; fitted on the tune split (scripts/tune_answers.py), see BENCHMARKS.md."""
+
+    semantic: float = 0.5  # share of the semantic signal in a sentence's score (the rest is lexical)
+    semantic_floor: float = 0.78  # cosine at or below which a sentence is semantically unrelated
+    semantic_span: float = 0.12  # cosine above the floor that counts as fully related
+    missing_fit: float = 0.55  # score factor for a sentence without what the kind asks for
+    wrong_year: float = 0.3  # score factor for a sentence without the year the question names
+    passage_rank: float = 0.3  # how much the passage's retrieval score moves a sentence's
+
+
+class TermWeights:
+    """idf of lemmas over the chunks of the store: rare words name what is asked, common ones the topic."""
+
+    def __init__(self, chunk_lemmas: Sequence[Sequence[str]]):
+        self._df = Counter(lemma for chunk in chunk_lemmas for lemma in set(chunk))
+        self._n = max(1, len(chunk_lemmas))
+
+    def idf(self, lemma: str) -> float:
+        return math.log(1 + self._n / (1 + self._df.get(lemma, 0)))
+
+    def known(self, lemma: str) -> bool:
+        return lemma in self._df
+
+
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of a passage long enough to be quoted as evidence (ingest embeds these)."""
+    return [s for s in split_sentences(text) if len(s.split()) >= MIN_SENTENCE_WORDS]
+
+
+def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) -> list[Sentence]:
+    """The sentences of the best passages that may be quoted: long enough, not the documents' notice, and
+    for a question about one municipality never from another municipality's summary."""
+    out: list[Sentence] = []
+    seen: set[str] = set()
+    for hit_index, hit in enumerate(hits[:ANSWER_PASSAGES]):
+        if municipality and hit.record.municipality not in (None, municipality):
+            continue
+        for position, text in enumerate(sentence_texts(hit.record.text)):
+            plain = frozenset(lemmas(text))
+            if len(plain & META_LEMMAS) >= 2 or text in seen:
+                continue
+            seen.add(text)  # chunks overlap: the same sentence is evidence once, from its best passage
+            out.append(Sentence(
+                text=text, hit_index=hit_index, position=position, lemmas=plain, terms=frozenset(expand(list(plain))),
+                years=years_in(text), has_amount=bool(_AMOUNT.search(text)), has_date=bool(_DATE.search(text)),
+                has_name=bool(_PROPER.search(text)),
+            ))
+    return out
+
+
+def fit_to_kind(part: QuestionPart, sentence: Sentence, weights: Weights) -> float:
+    """1 when the sentence has what this kind of question asks for; less when it lacks it."""
+    fit = 1.0
+    if part.kind == "amount" and not sentence.has_amount:
+        fit *= weights.missing_fit
+    elif part.kind == "time" and not sentence.has_date:
+        fit *= weights.missing_fit
+    elif part.kind == "who" and not sentence.has_name:
+        fit *= (1 + weights.missing_fit) / 2
+    if part.years and not part.years & sentence.years:
+        fit *= weights.wrong_year
+    return fit
+
+
+class EvidenceScorer:
+    """Scores the quotable sentences against each part of an analysed question."""
+
+    def __init__(self, term_weights: TermWeights, expand, weights: Weights = Weights()):
+        self.term_weights = term_weights
+        self.expand = expand
+        self.weights = weights
+
+    def score(self, analysis: QuestionAnalysis, sentences: Sequence[Sentence], hits: Sequence[Hit],
+              similarities: Mapping[str, float]) -> list[list[Evidence]]:
+        """For every part, its evidence, best first (sentences sharing no term and no meaning are left out)."""
+        if not sentences:
+            return [[] for _ in analysis.parts]
+        top = hits[0].score if hits else 1.0
+        out = []
+        for index, part in enumerate(analysis.parts):
+            terms = part_terms(analysis, index)
+            weight = self._term_weight(frozenset(terms), sentences)
+            evidence = []
+            for sentence in sentences:
+                lexical = self.lexical(terms, sentence, weight)
+                semantic = similarities.get(sentence.text)
+                if lexical <= 0 and (semantic is None or semantic <= self.weights.semantic_floor):
+                    continue
+                fit = fit_to_kind(part, sentence, self.weights)
+                passage = 1 - self.weights.passage_rank + self.weights.passage_rank * hits[sentence.hit_index].score / top
+                evidence.append(Evidence(sentence, index, self.blend(lexical, semantic) * fit * passage, lexical,
+                                         semantic or 0.0, fit))
+            evidence.sort(key=lambda e: e.score, reverse=True)
+            out.append(evidence)
+        return out
+
+    def blend(self, lexical: float, semantic: float | None) -> float:
+        """Lexical and semantic support in one number; lexical alone where the sentence has no vector yet."""
+        if semantic is None:
+            return lexical
+        related = min(1.0, max(0.0, semantic - self.weights.semantic_floor) / self.weights.semantic_span)
+        return (1 - self.weights.semantic) * lexical + self.weights.semantic * related
+
+    def _term_weight(self, terms: frozenset[str], sentences: Sequence[Sentence]):
+        """Weight of a question lemma: its rarity in the store times its rarity among these sentences (words every
+        retrieved sentence shares name the topic, not what is asked)."""
+        parts = frozenset(self.expand(list(terms))) - terms
+        local_df = Counter(l for s in sentences for l in s.terms & (terms | parts))
+        n = len(sentences)
+
+        def weight(lemma: str) -> float:
+            return self.term_weights.idf(lemma) * math.log(1 + n / (1 + local_df[lemma]))
+
+        return weight
+
+    def lexical(self, terms: Mapping[str, float], sentence: Sentence, weight) -> float:
+        """Share of the terms' weight that the sentence holds: whole lemmas fully, compound parts in part."""
+        total = 0.0
+        held = 0.0
+        for term, factor in terms.items():
+            w = weight(term) * factor
+            total += w
+            if term in sentence.lemmas:
+                held += w
+                continue
+            parts = set(self.expand([term])) - {term}
+            if parts & sentence.lemmas:
+                held += WRITTEN_OUT_WEIGHT * w * len(parts & sentence.lemmas) / len(parts)
+            elif term in sentence.terms or parts & sentence.terms:
+                held += PART_WEIGHT * w
+        return held / total if total else 0.0
+
+
+def part_terms(analysis: QuestionAnalysis, index: int) -> dict[str, float]:
+    """The lemmas a part's evidence should hold, with their factors: the part's own fully, the rest of the
+    question's at CONTEXT_WEIGHT (a second part often leaves its subject to the first: "…ja kuka sen hyväksyi")."""
+    own = analysis.parts[index].terms or analysis.terms
+    terms = {term: CONTEXT_WEIGHT for term in analysis.terms}
+    terms.update({term: 1.0 for term in own})
+    return terms
+
+
+def cosine_similarities(query_vector: Sequence[float] | None, vectors: Mapping[str, Sequence[float]]) -> dict[str, float]:
+    """Cosine similarity of each text's vector to the query's (the vectors are normalised by the models)."""
+    if query_vector is None or not vectors:
+        return {}
+    texts = list(vectors)
+    matrix = np.asarray([vectors[t] for t in texts], dtype=np.float32)
+    query = np.asarray(query_vector, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+    scores = matrix @ query / np.where(norms == 0, 1.0, norms)
+    return dict(zip(texts, scores.tolist()))

@@ -1,0 +1,125 @@
+"""Question analysis: what a Finnish question asks for, under which constraints, and in how many parts.
+
+The extractive answer needs to know more than the question's words: an amount question is answered by a sentence
+with a number, a time question by one with a date, a question naming a year by a sentence of that year, and a
+question for a person's phone number is not answered at all. Finnish puts the asked-for thing in the question
+word (paljonko, milloin, kuka, …), so most of this is read from the first words of each part.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.finnish import lemmas, words
+from bot.municipalities import find_municipalities
+
+Kind = Literal["amount", "time", "who", "list", "reason", "yesno", "definition", "other"]
+
+# Question words and phrases -> kind, tried in this order on the start of a part (lower case, whole words).
+_KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("amount", r"\b(paljonko|montako|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|miten (paljon|suur\w*)|"
+                   r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä on .{0,40}(osuus|määrä|budjetti|summa|"
+                   r"luku|tavoite|prosentti|hinta)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
+        ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
+                 r"alkoi|alkaa|päättyi|päättyy|tuli)|miten pitkään|kauanko|mikä on .{0,30}\b(aikataulu|määräaika|"
+                 r"takaraja))\b"),
+        ("who", r"\b(kuka|ketkä|kenelle|keneltä|kenen|keneen|kehen|keitä|mikä taho|mitkä tahot|mikä organisaatio|"
+                r"mikä (virasto|ministeriö|yhtiö|yritys)|kenen puoleen|keneen ottaa)\b"),
+        ("definition", r"^\s*(mikä|mitä) (on|ovat|tarkoittaa|tarkoitetaan|tarkoittavat)\b(?!.*\b(kunta|kunnan|"
+                       r"kunnalla|kunnassa)\b)"),
+        ("reason", r"\b(miksi|miten|millä (keinoin|tavoin|tavalla|keinoilla)|kuinka|mitä keinoja|millaisin|"
+                   r"mihin perustuu)\b"),
+        ("list", r"\b(mitkä|mitä|millaisia|millaiset|mistä|missä|mihin|luettele|mainitse)\b"),
+        ("yesno", r"^\s*\w+(ko|kö)\b"),
+    )
+)
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|21\d{2})\b")
+_PART_SPLIT = re.compile(
+    r"\?\s+(?=\S)|[,;]?\s+(?:ja|sekä|entä|mutta)\s+(?=(?:mitä|mitkä|mikä|miten|milloin|kuka|ketkä|paljonko|montako|"
+    r"kuinka|onko|ovatko|missä|mistä|mihin|miksi|kenelle|keneltä)\b)",
+    re.I,
+)
+# Asking for a person's private contact details or identity numbers: never answered from documents.
+_PERSONAL = re.compile(
+    r"\b(puhelinnumero\w*|puh\.?numero\w*|kännykkä\w*|matkapuhelin\w*|gsm\w*|sähköpostiosoit\w*|"
+    r"kotiosoit\w*|henkilötunnu\w*|hetu|syntymäaika\w*|osoitetie\w*|yksityis\w*)\b",
+    re.I,
+)
+# Words of the question that say how it is asked, not what about: they never need evidence of their own.
+QUESTION_LEMMAS = frozenset(
+    """mikä mitä mitkä kuka ketkä kenelle keneltä kenen milloin miksi miten kuinka paljonko montako paljon monta
+    onko ovatko voida voi saada saa pitää tarvita kertoa kerro selittää selitä luetella luettele mainita mainitse
+    tietää tiedetään haluta haluaisin olla ole asia tieto osata millainen minkä verran kaikki kaikkea me meidän
+    meillä meille meiltä meitä teidän te sinä sä mä minä mun mulle kiinnostaa kysyä kysymys vastaus
+    entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi verrata vertaa vertailla""".split()
+)
+
+
+@dataclass(frozen=True)
+class QuestionPart:
+    """One thing asked: its text, kind and the lemmas that must find evidence."""
+
+    text: str
+    kind: Kind
+    terms: frozenset[str]
+    years: frozenset[str]
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    parts: tuple[QuestionPart, ...]
+    municipalities: tuple[str, ...]
+    years: frozenset[str]
+    personal_data: bool
+    terms: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def kind(self) -> Kind:
+        return self.parts[0].kind if self.parts else "other"
+
+
+def question_kind(text: str) -> Kind:
+    """The kind of one part, from its question words."""
+    lower = " ".join(words(text.lower()))
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(lower):
+            return kind
+    return "other"
+
+
+def content_terms(text: str) -> frozenset[str]:
+    """Lemmas that carry the topic: no stopwords, question words or municipality names (retrieval's job)."""
+    return frozenset(
+        lemma for lemma in lemmas(text) if lemma not in QUESTION_LEMMAS and not find_municipalities(lemma)
+        and not lemma.isdigit()
+    )
+
+
+def split_parts(question: str) -> list[str]:
+    """The separately asked parts: "Milloin X hyväksyttiin ja kuka sen hyväksyi?" has two."""
+    parts = [p.strip(" ?!.,") for p in _PART_SPLIT.split(question)]
+    return [p for p in parts if len(words(p)) >= 1] or [question]
+
+
+def analyze(question: str) -> QuestionAnalysis:
+    """Kind, parts, municipalities, years and the personal-data flag of a question."""
+    parts = []
+    for text in split_parts(question):
+        parts.append(QuestionPart(text, question_kind(text), content_terms(text), frozenset(_YEAR.findall(text))))
+    return QuestionAnalysis(
+        text=question,
+        parts=tuple(parts),
+        municipalities=tuple(find_municipalities(question)),
+        years=frozenset(_YEAR.findall(question)),
+        personal_data=bool(_PERSONAL.search(question)),
+        terms=content_terms(question),
+    )
+
+
+def years_in(text: str) -> frozenset[str]:
+    return frozenset(_YEAR.findall(text))

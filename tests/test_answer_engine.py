@@ -1,0 +1,125 @@
+"""The answer engine on a small made-up corpus, lexical retrieval only (quick): the sentence that answers what is
+asked, refusal of what the material lacks, partial answers, municipalities kept apart, comparisons."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answer, Answerer
+from bot.compose import SUPPORT_HEADING
+from ingest.pipeline import lexical_phase
+from tests.conftest import make_settings
+
+DOCS = {
+    "kunnat/laukaa.md": ("Laukaa", """# Laukaa
+
+## Päästöt
+
+Laukaan suurimmat päästölähteet ovat tieliikenne, maatalous ja erillislämmitys. Tieliikenteen osuus Laukaan
+päästöistä oli 38 % vuonna 2021. Laukaa on tehnyt ilmastotyötä pitkään ja sitä on esitelty monissa tilaisuuksissa.
+
+## Tavoitteet
+
+Laukaan tavoitteena on vähentää kasvihuonekaasupäästöjä 80 % vuoteen 2030 mennessä vuoden 2007 tasosta.
+Laukaan ilmasto-ohjelma hyväksyttiin kunnanvaltuustossa 14.6.2021, ja sen toteutumista seurataan vuosittain.
+"""),
+    "kunnat/jamsa.md": ("Jämsä", """# Jämsä
+
+## Päästöt
+
+Jämsän suurimmat päästölähteet ovat teollisuus ja tieliikenne, ja teollisuuden osuus on suurin.
+Jämsän tavoitteena on hiilineutraalius vuoteen 2035 mennessä, ja kaupunki on mukana Hinku-verkostossa.
+"""),
+    "materiaalit/rahoitus.md": (None, """# Rahoitus
+
+## Ympäristöministeriö
+
+Ympäristöministeriö myöntää avustuksia kuntien ilmastotyöhön, ja haku on yleensä avoinna keväällä.
+Energiavirasto myöntää energiatukea kuntien investointeihin, jotka vähentävät energiankulutusta.
+"""),
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    root = tmp_path_factory.mktemp("engine")
+    corpus = root / "corpus"
+    for doc_id, (place, body) in DOCS.items():
+        path = corpus / doc_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        front = f"municipality: {place}\ndoc_type: kuntatiivistelmä\n" if place else "doc_type: materiaali\n"
+        path.write_text(f"---\ntitle: {Path(doc_id).stem}\n{front}date: '2023'\n---\n{body}", encoding="utf-8")
+    settings = make_settings(root / "data", corpus)
+    lexical_phase(settings, [corpus], progress=False)
+    return Answerer(settings)
+
+
+def quoted(answer: Answer) -> str:
+    return " ".join(q for c in answer.citations for q in c.highlights)
+
+
+def test_amount_question_quotes_the_sentence_with_the_number(engine):
+    answer = engine.answer("Kuinka suuri osuus Laukaan päästöistä tulee tieliikenteestä?")
+    assert not answer.refused
+    first = answer.answer.split("\n")[0]
+    assert "38 %" in first  # the number is in the direct answer, not buried in the supporting points
+
+
+def test_time_question_quotes_the_date(engine):
+    answer = engine.answer("Milloin Laukaan ilmasto-ohjelma hyväksyttiin?")
+    assert "14.6.2021" in answer.answer.split("\n")[0]
+
+
+def test_a_year_the_material_lacks_is_refused_and_named(engine):
+    answer = engine.answer("Paljonko Laukaan päästöt ovat vuonna 2045?")
+    assert answer.refused and answer.citations == []
+    assert "2045" in answer.answer
+    assert "38 %" not in answer.answer and "80 %" not in answer.answer  # no nearby numbers passed off as answers
+
+
+def test_personal_data_is_refused_with_a_pointer_to_official_channels(engine):
+    answer = engine.answer("Mikä on Laukaan ympäristöpäällikön puhelinnumero?")
+    assert answer.refused and answer.citations == []
+    assert "virallisilta verkkosivuilta" in answer.answer
+
+
+def test_two_part_question_with_one_part_missing_is_answered_in_part(engine):
+    answer = engine.answer("Mitkä ovat Laukaan suurimmat päästölähteet ja paljonko Laukaa käyttää rahaa vuonna 2040?")
+    assert not answer.refused and answer.outcome == "partial"
+    assert "tieliikenne" in answer.answer
+    assert "2040" in answer.answer.split("\n")[-1]  # the missing part is said, last
+
+
+def test_another_municipalitys_summary_never_answers_for_one_municipality(engine):
+    answer = engine.answer("Mitkä ovat Laukaan suurimmat päästölähteet?")
+    assert not answer.refused
+    assert {c.municipality for c in answer.citations} <= {"Laukaa", None}
+    assert "Jämsä" not in answer.answer
+
+
+def test_comparison_puts_the_municipalities_side_by_side(engine):
+    answer = engine.answer("Vertaa Laukaan ja Jämsän suurimpia päästölähteitä")
+    lines = answer.answer.split("\n")
+    assert any(line.startswith("Laukaa:") for line in lines) and any(line.startswith("Jämsä:") for line in lines)
+    assert {c.municipality for c in answer.citations} == {"Laukaa", "Jämsä"}
+
+
+def test_every_marker_has_its_citation_and_every_quote_is_verbatim(engine):
+    answer = engine.answer("Mistä kunta voi hakea avustuksia ilmastotyöhön?")
+    assert not answer.refused
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}
+    for citation in answer.citations:
+        assert citation.quote in citation.chunk_text
+        assert all(h in citation.chunk_text for h in citation.highlights)
+
+
+def test_supporting_points_stay_few_and_related(engine):
+    answer = engine.answer("Mitkä ovat Laukaan päästöt ja tavoitteet?")
+    if SUPPORT_HEADING in answer.answer:
+        support = answer.answer.split(SUPPORT_HEADING)[1].strip().splitlines()
+        assert len(support) <= 3
+    assert "tilaisuuksissa" not in quoted(answer)  # the sentence that only shares the name is not evidence

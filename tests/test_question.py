@@ -1,0 +1,61 @@
+"""Question analysis: the kind of what is asked, its years, parts, municipalities and personal-data requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.question import analyze, question_kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Paljonko Jämsän päästöt ovat vuonna 2045?", "amount"),
+    ("Kuinka suuri osuus päästöistä tulee tieliikenteestä?", "amount"),
+    ("Montako kuntaa kuuluu Hinku-verkostoon?", "amount"),
+    ("Mikä on Joutsan ilmastobudjetti vuodelle 2032?", "amount"),
+    ("Milloin tiekartta hyväksyttiin?", "time"),
+    ("Mihin mennessä kunnan pitää tehdä ilmastosuunnitelma?", "time"),
+    ("Kuka vastaa Multian ilmastotyöstä?", "who"),
+    ("Mikä taho myöntää energiatukea?", "who"),
+    ("Keneltä saa neuvoja hankintoihin?", "who"),
+    ("Mitä tarkoittaa hiilineutraalius?", "definition"),
+    ("Mikä on Hinku-verkosto?", "definition"),
+    ("Miten kunta voi vähentää liikenteen päästöjä?", "reason"),
+    ("Miksi kunnan kannattaa tehdä ilmastotyötä?", "reason"),
+    ("Mitkä ovat Laukaan suurimmat päästölähteet?", "list"),
+    ("Onko Laukaa mukana Hinku-verkostossa?", "yesno"),
+    ("Kuuluuko Jyväskylä FISU-verkostoon?", "yesno"),
+])
+def test_question_kind_is_read_from_its_question_words(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_two_questions_in_one_become_two_parts_with_their_own_kinds():
+    analysis = analyze("Milloin tiekartta hyväksyttiin ja kuka sen hyväksyi?")
+    assert [p.kind for p in analysis.parts] == ["time", "who"]
+    assert "tiekartta" in analysis.parts[0].terms
+
+
+def test_years_municipalities_and_topic_words_are_found():
+    analysis = analyze("Paljonko Jämsän päästöt ovat vuonna 2045?")
+    assert analysis.years == {"2045"} and analysis.parts[0].years == {"2045"}
+    assert analysis.municipalities == ("Jämsä",)
+    assert "päästö" in analysis.terms
+    assert not {"paljonko", "jämsä", "vuosi", "2045"} & analysis.terms  # question words, places, years apart
+
+
+def test_comparison_names_both_municipalities():
+    assert analyze("Vertaa Jämsän ja Keuruun ilmastotavoitteita").municipalities == ("Jämsä", "Keuruu")
+
+
+@pytest.mark.parametrize("question", [
+    "Mikä on Laukaan ympäristöpäällikön puhelinnumero?",
+    "Anna kunnanjohtajan sähköpostiosoite",
+    "Mikä on hänen henkilötunnuksensa?",
+    "Missä on kunnanjohtajan kotiosoite?",
+])
+def test_requests_for_personal_data_are_flagged(question):
+    assert analyze(question).personal_data
+
+
+def test_ordinary_questions_are_not_personal_data():
+    assert not analyze("Mistä kunta saa rahoitusta ilmastotyöhön?").personal_data
