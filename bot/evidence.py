@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ MIN_SENTENCE_WORDS = 5
 ANSWER_PASSAGES = 8  # sentences are taken from this many of the best passages
 PART_WEIGHT = 0.25
 WRITTEN_OUT_WEIGHT = 0.75
-CONTEXT_WEIGHT = 0.3
+DERIVED_PREFIX = 5
 # Lemmas of the notice every document opens with ("this is a summary compiled from public sources …"): a
 # sentence with several of them is about the document, not an answer.
 META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen", "virallinen", "asiakirja", "luetella",
@@ -76,6 +77,7 @@ class Weights:
     missing_fit: float = 0.55  # score factor for a sentence without what the kind asks for
     wrong_year: float = 0.3  # score factor for a sentence without the year the question names
     passage_rank: float = 0.3  # how much the passage's retrieval score moves a sentence's
+    context: float = 0.3  # share of a part's lexical score that comes from the rest of the question
 
 
 class TermWeights:
@@ -97,6 +99,12 @@ def sentence_texts(text: str) -> list[str]:
     return [s for s in split_sentences(text) if len(s.split()) >= MIN_SENTENCE_WORDS]
 
 
+@lru_cache(maxsize=50_000)
+def sentence_lemmas(text: str) -> frozenset[str]:
+    """A sentence's lemmas, computed once per process (the same passages are retrieved again and again)."""
+    return frozenset(lemmas(text))
+
+
 def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) -> list[Sentence]:
     """The sentences of the best passages that may be quoted: long enough, not the documents' notice, and
     for a question about one municipality never from another municipality's summary."""
@@ -106,7 +114,7 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
         if municipality and hit.record.municipality not in (None, municipality):
             continue
         for position, text in enumerate(sentence_texts(hit.record.text)):
-            plain = frozenset(lemmas(text))
+            plain = sentence_lemmas(text)
             if len(plain & META_LEMMAS) >= 2 or text in seen:
                 continue
             seen.add(text)  # chunks overlap: the same sentence is evidence once, from its best passage
@@ -148,11 +156,11 @@ class EvidenceScorer:
         top = hits[0].score if hits else 1.0
         out = []
         for index, part in enumerate(analysis.parts):
-            terms = part_terms(analysis, index)
-            weight = self._term_weight(frozenset(terms), sentences)
+            own, context = part_terms(analysis, index)
+            weight = self._term_weight(own | context, sentences)
             evidence = []
             for sentence in sentences:
-                lexical = self.lexical(terms, sentence, weight)
+                lexical = self.lexical(own, context, sentence, weight)
                 semantic = similarities.get(sentence.text)
                 if lexical <= 0 and (semantic is None or semantic <= self.weights.semantic_floor):
                     continue
@@ -183,31 +191,70 @@ class EvidenceScorer:
 
         return weight
 
-    def lexical(self, terms: Mapping[str, float], sentence: Sentence, weight) -> float:
-        """Share of the terms' weight that the sentence holds: whole lemmas fully, compound parts in part."""
-        total = 0.0
-        held = 0.0
-        for term, factor in terms.items():
-            w = weight(term) * factor
+    def lexical(self, own: frozenset[str], context: frozenset[str], sentence: Sentence, weight) -> float:
+        """Share of the terms' weight that the sentence holds: the part's own terms, then (at the context weight)
+        the rest of the question's, each normalised on its own so that context never outweighs what is asked."""
+        share = self._held(own, sentence, weight)
+        if not context:
+            return share
+        return (1 - self.weights.context) * share + self.weights.context * self._held(context, sentence, weight)
+
+    def _held(self, terms: frozenset[str], sentence: Sentence, weight) -> float:
+        total = held = 0.0
+        for term in terms:
+            w = weight(term)
             total += w
-            if term in sentence.lemmas:
-                held += w
-                continue
-            parts = set(self.expand([term])) - {term}
-            if parts & sentence.lemmas:
-                held += WRITTEN_OUT_WEIGHT * w * len(parts & sentence.lemmas) / len(parts)
-            elif term in sentence.terms or parts & sentence.terms:
-                held += PART_WEIGHT * w
+            held += w * self.match(term, sentence)
         return held / total if total else 0.0
 
+    def match(self, term: str, sentence: Sentence) -> float:
+        """How fully the sentence holds one question lemma: itself 1; its compound parts written out as words up
+        to WRITTEN_OUT_WEIGHT; a part inside another compound, or a derivation of a part, PART_WEIGHT."""
+        if term in sentence.lemmas:
+            return 1.0
+        parts = self.parts(term)
+        if not parts:
+            return PART_WEIGHT if term in sentence.terms or _derived(term, sentence.lemmas) else 0.0
+        leaves = [p for p in parts if not self.parts(p) & parts] or list(parts)
+        written = sum(1.0 if p in sentence.lemmas else 0.5 if _derived(p, sentence.lemmas) else 0.0 for p in leaves)
+        if written:
+            return WRITTEN_OUT_WEIGHT * written / len(leaves)
+        return PART_WEIGHT if parts & sentence.terms else 0.0
 
-def part_terms(analysis: QuestionAnalysis, index: int) -> dict[str, float]:
-    """The lemmas a part's evidence should hold, with their factors: the part's own fully, the rest of the
-    question's at CONTEXT_WEIGHT (a second part often leaves its subject to the first: "…ja kuka sen hyväksyi")."""
+    def parts(self, term: str) -> frozenset[str]:
+        """The known parts of a compound lemma, hyphenated ones and parts of parts included."""
+        found: set[str] = set()
+        todo = [p for p in term.split("-") if len(p) > 1] if "-" in term else [term]
+        if len(todo) > 1:
+            found.update(todo)
+        while todo:
+            for part in set(self.expand([todo.pop()])[1:]) - found:
+                found.add(part)
+                todo.append(part)
+        return frozenset(found - {term})
+
+
+def _derived(word: str, lemmas_of_sentence: frozenset[str]) -> bool:
+    """A Finnish derivation of the same stem ("vähennys" ~ "vähentää"): a shared start of DERIVED_PREFIX letters."""
+    if len(word) < DERIVED_PREFIX + 1:
+        return False
+    stem = word[:DERIVED_PREFIX]
+    return any(len(l) > DERIVED_PREFIX and l.startswith(stem) for l in lemmas_of_sentence)
+
+
+def part_terms(analysis: QuestionAnalysis, index: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The lemmas a part's evidence should hold: its own, and as context the rest of the question's (a second
+    part often leaves its subject to the first: "…ja kuka sen hyväksyi")."""
     own = analysis.parts[index].terms or analysis.terms
-    terms = {term: CONTEXT_WEIGHT for term in analysis.terms}
-    terms.update({term: 1.0 for term in own})
-    return terms
+    return own, analysis.terms - own
+
+
+def _derived(word: str, lemmas_of_sentence: frozenset[str]) -> bool:
+    """A Finnish derivation of the same stem ("vähennys" ~ "vähentää"): a shared start of DERIVED_PREFIX letters."""
+    if len(word) < DERIVED_PREFIX + 1:
+        return False
+    stem = word[:DERIVED_PREFIX]
+    return any(len(l) > DERIVED_PREFIX and l.startswith(stem) for l in lemmas_of_sentence)
 
 
 def cosine_similarities(query_vector: Sequence[float] | None, vectors: Mapping[str, Sequence[float]]) -> dict[str, float]:
