@@ -83,7 +83,8 @@ def render(source: Path, target: Path) -> dict:
     pdf.multi_cell(0, 12, part)
     pdf.ln(10)
     pdf.set_font("Body", "", 10)
-    pdf.multi_cell(0, 6, f"Tiedot vuodelta {front.get('date', '')}. Lähteet luettelo raportin lopussa.")
+    checked = f", tarkistettu {front['checked']}" if front.get("checked") else ""
+    pdf.multi_cell(0, 6, f"Tiedot vuodelta {front.get('date', '')}{checked}. Lähteet luettelo raportin lopussa.")
     pdf.add_page()
     paragraph: list[str] = []
 
@@ -125,7 +126,8 @@ def render(source: Path, target: Path) -> dict:
     target.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(target))
     return {"title": title, "doc_type": "tietopaketti", "date": str(front.get("date", "")),
-            "source_url": str(front.get("source_url", "")), "pages": pdf.page_no()}
+            "checked": str(front.get("checked", "")), "source_url": str(front.get("source_url", "")),
+            "pages": pdf.page_no()}
 
 
 def toml_entry(doc_id: str, meta: dict) -> str:
@@ -142,7 +144,8 @@ def main() -> None:
         entries.append(toml_entry(target.relative_to(ROOT / "corpus").as_posix(), meta))
     SIDECAR.write_text(
         "# Metadata for corpus files without front matter (PDF, DOCX, TXT, HTML): path relative to corpus/ -> fields.\n"
-        "# Fields: title, source_url, municipality, doc_type (tietopaketti/materiaali/kuntatiivistelmä/muu), date.\n"
+        "# Fields: title, source_url, municipality, doc_type (tietopaketti/materiaali/kuntatiivistelmä/muu), date,\n"
+        "# checked (YYYY-MM-DD: when the facts were last checked).\n"
         "# The tietopaketti entries are written by scripts/build_tietopaketti.py.\n\n" + "\n".join(entries),
         encoding="utf-8",
     )
