@@ -85,6 +85,7 @@ def test_whole_corpus_loads_with_nothing_skipped(tmp_path):
     report, records = lexical_phase(make_settings(tmp_path / "data"), [CORPUS], progress=False)
     assert report.skipped == []
     assert report.files == len(MARKDOWN) + len(PDFS)
+    assert all(r.checked for r in records)  # every chunk can tell the answer when its facts were checked
     assert {r.doc_id for r in records} == {s.doc_id for s in discover([CORPUS], make_settings(tmp_path))[0]}
 
 
