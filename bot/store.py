@@ -35,6 +35,7 @@ class ChunkRecord:
     file_hash: str = ""
     lemmas: list[str] = field(default_factory=list)
     embedding_text: str = ""
+    checked: str | None = None  # when the document's facts were last checked (front matter or sources.toml)
 
     def chroma_metadata(self) -> dict[str, str | int]:
         """Chroma metadata holds scalars only: None becomes "" (or -1 for the page)."""
@@ -49,6 +50,7 @@ class ChunkRecord:
             "date": self.date or "",
             "source_url": self.source_url or "",
             "file_hash": self.file_hash,
+            "checked": self.checked or "",
         }
 
 

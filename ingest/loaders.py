@@ -77,6 +77,7 @@ def build_metadata(path: Path, doc_id: str, declared: dict) -> dict[str, str | N
         "municipality": normalize_municipality(str(municipality)) if municipality else None,
         "doc_type": doc_type if doc_type in DOC_TYPES else "muu",
         "date": str(declared["date"]) if declared.get("date") else None,
+        "checked": str(declared["checked"]) if declared.get("checked") else None,
     }
 
 

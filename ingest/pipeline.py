@@ -117,6 +117,7 @@ def chunk_records(source: SourceFile, digest: str, settings: Settings, sidecar: 
                 doc_type=document.metadata["doc_type"] or "muu",
                 date=document.metadata["date"],
                 source_url=document.metadata["source_url"],
+                checked=document.metadata["checked"],
                 file_hash=digest,
                 lemmas=lemmas(context_text, exact=True),
                 embedding_text=context_text,

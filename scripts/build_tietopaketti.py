@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import date
 from pathlib import Path
 
 from fpdf import FPDF
@@ -67,6 +68,12 @@ def plain(text: str) -> str:
     return _LINK.sub(r"\1 (\2)", text).replace("**", "").replace("`", "").strip()
 
 
+def finnish_date(value: object) -> str:
+    """2026-12-01 (as YAML gives it, date or text) -> 1.12.2026, the way a Finnish reader writes dates."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return f"{day.day}.{day.month}.{day.year}"
+
+
 def render(source: Path, target: Path) -> dict:
     front, body = split_front_matter(source.read_text(encoding="utf-8"))
     title = str(front["title"])
@@ -83,7 +90,8 @@ def render(source: Path, target: Path) -> dict:
     pdf.multi_cell(0, 12, part)
     pdf.ln(10)
     pdf.set_font("Body", "", 10)
-    pdf.multi_cell(0, 6, f"Tiedot vuodelta {front.get('date', '')}. Lähteet luettelo raportin lopussa.")
+    checked = f", tarkistettu {finnish_date(front['checked'])}" if front.get("checked") else ""
+    pdf.multi_cell(0, 6, f"Tiedot vuodelta {front.get('date', '')}{checked}. Lähteet luettelo raportin lopussa.")
     pdf.add_page()
     paragraph: list[str] = []
 
@@ -125,7 +133,8 @@ def render(source: Path, target: Path) -> dict:
     target.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(target))
     return {"title": title, "doc_type": "tietopaketti", "date": str(front.get("date", "")),
-            "source_url": str(front.get("source_url", "")), "pages": pdf.page_no()}
+            "checked": str(front.get("checked", "")), "source_url": str(front.get("source_url", "")),
+            "pages": pdf.page_no()}
 
 
 def toml_entry(doc_id: str, meta: dict) -> str:
@@ -142,7 +151,8 @@ def main() -> None:
         entries.append(toml_entry(target.relative_to(ROOT / "corpus").as_posix(), meta))
     SIDECAR.write_text(
         "# Metadata for corpus files without front matter (PDF, DOCX, TXT, HTML): path relative to corpus/ -> fields.\n"
-        "# Fields: title, source_url, municipality, doc_type (tietopaketti/materiaali/kuntatiivistelmä/muu), date.\n"
+        "# Fields: title, source_url, municipality, doc_type (tietopaketti/materiaali/kuntatiivistelmä/muu), date,\n"
+        "# checked (YYYY-MM-DD: when the facts were last checked).\n"
         "# The tietopaketti entries are written by scripts/build_tietopaketti.py.\n\n" + "\n".join(entries),
         encoding="utf-8",
     )

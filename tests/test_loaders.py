@@ -45,7 +45,7 @@ def test_markdown_front_matter_and_heading_path(tmp_path):
     md.parent.mkdir()
     md.write_text(
         "---\ntitle: Laukaa – tiivistelmä\nmunicipality: Laukaan\ndoc_type: kuntatiivistelmä\ndate: '2023'\n"
-        "source_url: https://www.laukaa.fi/\n---\n# Laukaa\n\n## Päästöt\n\n### Liikenne\n\nLiikenne on **suuri** lähde.\n\n"
+        "source_url: https://www.laukaa.fi/\nchecked: 2026-12-01\n---\n# Laukaa\n\n## Päästöt\n\n### Liikenne\n\nLiikenne on **suuri** lähde.\n\n"
         "- Ensimmäinen kohta\n- Toinen [linkki](https://x.fi) kohta\n",
         encoding="utf-8",
     )
@@ -58,6 +58,7 @@ def test_markdown_front_matter_and_heading_path(tmp_path):
         "municipality": "Laukaa",
         "doc_type": "kuntatiivistelmä",
         "date": "2023",
+        "checked": "2026-12-01",  # an unquoted YAML date still reaches the answer as text
     }
     assert [b.text for b in doc.blocks] == ["Liikenne on suuri lähde.", "Ensimmäinen kohta", "Toinen linkki kohta"]
     assert doc.blocks[0].headings == ("Päästöt", "Liikenne")
