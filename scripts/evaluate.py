@@ -174,7 +174,9 @@ def engine_results(items: list[dict], data_dir: Path) -> list[dict]:
     answerer = Answerer(settings)
     answerer.answer("Mitä ilmastolaki vaatii kunnalta?")  # load the models before timing
     results = []
-    for item in items:
+    for n, item in enumerate(items, 1):
+        if n % 50 == 0:
+            print(f"{n}/{len(items)} questions answered", file=sys.stderr, flush=True)
         history = [tuple(pair) for pair in item.get("history") or []]
         started = time.perf_counter()
         answer = answerer.answer(item["question"], municipality=item.get("municipality"), history=history)
