@@ -49,14 +49,25 @@ def in_split(items: list[dict], split: str) -> list[dict]:
 # ---------------------------------------------------------------- scoring (pure)
 
 
+def _one_line(text: str) -> str:
+    """Runs of whitespace as one space, so text matches across line breaks."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
 def _plain(text: str) -> str:
-    """Lower case with runs of whitespace as one space, so a fact matches across line breaks."""
-    return re.sub(r"\s+", " ", text or "").strip().lower()
+    """One line in lower case: facts are matched case-insensitively."""
+    return _one_line(text).lower()
 
 
 def facts_present(text: str, facts: list[str]) -> list[bool]:
     plain = _plain(text)
     return [_plain(f) in plain for f in facts]
+
+
+def quote_is_verbatim(citation: dict) -> bool:
+    """The quote, character for character (line breaks aside), is in the chunk it cites."""
+    quote = _one_line(citation.get("quote", ""))
+    return bool(quote) and quote in _one_line(citation.get("chunk_text", ""))
 
 
 @dataclass(frozen=True)
@@ -82,13 +93,13 @@ class Score:
 
 
 def score(item: dict, result: dict) -> Score:
-    """Score one result: `answer`, `refused`, `seconds` and `citations` (`quote` and the cited `chunk_text`)."""
+    """Score one result: `answer`, `refused`, `seconds`, `citations` (each `quote` and its `chunk_text`)."""
     refused = bool(result.get("refused"))
     answer = result.get("answer") or ""
     facts = item.get("must_include") or []
     present = facts_present(answer, facts) if not refused else [False] * len(facts)
     citations = result.get("citations") or []
-    verbatim = sum(_plain(c.get("quote", "")) in _plain(c.get("chunk_text", "")) and bool(c.get("quote")) for c in citations)
+    verbatim = sum(quote_is_verbatim(c) for c in citations)
     answerable = item["expect"] == "answer"
     cited_fact = None
     if answerable and not refused:
@@ -146,7 +157,8 @@ def by_kind(scores: list[Score]) -> dict[str, dict]:
     groups: dict[str, list[Score]] = defaultdict(list)
     for s in scores:
         groups[s.kind].append(s)
-    return {kind: {"n": len(group), "ok": _rate(sum(s.ok for s in group), len(group))} for kind, group in sorted(groups.items())}
+    return {kind: {"n": len(group), "ok": _rate(sum(s.ok for s in group), len(group))}
+            for kind, group in sorted(groups.items())}
 
 
 def failures(scores: list[Score]) -> list[dict]:
@@ -202,7 +214,8 @@ def batch_results(path: Path, questions: list[dict], corpus_dir: Path) -> tuple[
         row = json.loads(line)
         result = dict(row.pop("result"))
         items.append({**known.get(row.get("id"), {}), **row})
-        result["citations"] = [{**c, "chunk_text": documents.get(c.get("doc_id"), "")} for c in result.get("citations") or []]
+        cited = result.get("citations") or []
+        result["citations"] = [{**c, "chunk_text": documents.get(c.get("doc_id"), "")} for c in cited]
         results.append(result)
     return items, results
 

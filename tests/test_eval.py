@@ -108,8 +108,17 @@ CHUNK = "Maakuntahallitus hyväksyi tiekartan 23.9.2022. Tavoite on 80 % vähemm
 
 
 def test_a_fact_counts_case_insensitively_and_across_line_breaks():
-    assert evaluate.facts_present("MAAKUNTAHALLITUS hyväksyi sen\n23.9.2022", ["maakuntahallitus", "23.9.2022", "80 %"]) == [True, True, False]
+    found = evaluate.facts_present("MAAKUNTAHALLITUS hyväksyi sen\n23.9.2022", ["maakuntahallitus", "23.9.2022", "80 %"])
+    assert found == [True, True, False]
     assert evaluate.facts_present("tavoite 80\n%", ["80 %"]) == [True]
+
+
+def test_a_quote_is_verbatim_only_if_its_characters_are_in_the_chunk():
+    assert evaluate.quote_is_verbatim({"quote": "Maakuntahallitus hyväksyi tiekartan 23.9.2022.", "chunk_text": CHUNK})
+    assert evaluate.quote_is_verbatim({"quote": "Tavoite on 80 %", "chunk_text": CHUNK.replace("80 %", "80\n%")})
+    assert not evaluate.quote_is_verbatim({"quote": "maakuntahallitus hyväksyi tiekartan", "chunk_text": CHUNK})
+    assert not evaluate.quote_is_verbatim({"quote": "Tavoite on 80 % vähemmän päästöjä kuin 2005.", "chunk_text": CHUNK})
+    assert not evaluate.quote_is_verbatim({"quote": "", "chunk_text": CHUNK})
 
 
 def test_summary_separates_found_facts_refusal_kinds_and_false_refusals():
@@ -147,7 +156,8 @@ def test_summary_separates_found_facts_refusal_kinds_and_false_refusals():
 
 
 def test_a_cited_chunk_without_any_fact_is_noticed():
-    s = evaluate.score(item("x", facts=["80 %"]), result("80 % vähemmän [1]", citations=[{"quote": "Jotain.", "chunk_text": "Jotain."}]))
+    unrelated = {"quote": "Jotain.", "chunk_text": "Jotain."}
+    s = evaluate.score(item("x", facts=["80 %"]), result("80 % vähemmän [1]", citations=[unrelated]))
     assert s.ok and s.cited_fact is False
 
 
@@ -155,7 +165,8 @@ def test_failures_name_the_missing_fact_and_show_the_start_of_the_answer():
     long_answer = "Aineiston mukaan: " + "sana " * 100
     scores = [
         evaluate.score(item("puuttuu", facts=["23.9.2022", "80 %"]), result("Hyväksytty 23.9.2022 " + long_answer)),
-        evaluate.score(item("vastasi", "refuse", kind="unanswerable", refuse_kind="unanswerable"), result("Budjetti on 5 €.")),
+        evaluate.score(item("vastasi", "refuse", kind="unanswerable", refuse_kind="unanswerable"),
+                       result("Budjetti on 5 €.")),
         evaluate.score(item("torjui", facts=["2007"]), result("Ei tietoa.", refused=True)),
         evaluate.score(item("oikein", facts=["2007"]), result("vuodesta 2007")),
     ]
@@ -169,7 +180,7 @@ def test_failures_name_the_missing_fact_and_show_the_start_of_the_answer():
 def test_report_puts_the_splits_side_by_side():
     items = [item("a", facts=["2007"]), {**item("b", facts=["2007"]), "split": "test"}]
     figures = evaluate.report(items, [result("2007"), result("ei")], ["tune", "test", "all"])
-    assert (figures["tune"]["every_fact_found"], figures["test"]["every_fact_found"], figures["all"]["every_fact_found"]) == (1.0, 0.0, 0.5)
+    assert [figures[s]["every_fact_found"] for s in ("tune", "test", "all")] == [1.0, 0.0, 0.5]
     table = evaluate.as_table(figures)
     assert "every_fact_found" in table and "tune" in table and "test" in table
 
@@ -183,7 +194,8 @@ def test_batch_output_is_scored_against_the_cited_document(tmp_path):
     batch = tmp_path / "out.jsonl"
     line = {"id": "laukaa-aurinko", "question": "Paljonko aurinkopaneeleja?", "result": {
         "answer": "Satavuon koulun katolla on 221 aurinkopaneelia. [1]", "refused": False, "outcome": "answered",
-        "seconds": 0.05, "citations": [{"n": 1, "doc_id": "laukaa.md", "quote": "Satavuon koulun katolla on 221 aurinkopaneelia."}]}}
+        "seconds": 0.05,
+        "citations": [{"n": 1, "doc_id": "laukaa.md", "quote": "Satavuon koulun katolla on 221 aurinkopaneelia."}]}}
     batch.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
     items, results = evaluate.batch_results(batch, questions, corpus)
     assert items[0]["must_include"] == ["221 aurinkopaneelia"] and items[0]["split"] == "tune"
