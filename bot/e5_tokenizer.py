@@ -9,6 +9,7 @@ model's 512 positions are cut into consecutive windows of 510 content tokens, as
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from bot.e5_bundle import Vocabulary
 
 METASPACE = "\u2581"
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+SPACE_RUN = re.compile(" {2,}")
 _FLOAT32 = struct.Struct("<f")
 
 
@@ -56,9 +58,7 @@ class E5Tokenizer:
 
     def normalize(self, text: str) -> str:
         """Mapped characters, one space for any run of spaces, and the metaspace in place of each space."""
-        text = text.split("\0", 1)[0].translate(self._normalize)  # C strings end at the first NUL
-        while "  " in text:
-            text = text.replace("  ", " ")
+        text = SPACE_RUN.sub(" ", text.split("\0", 1)[0].translate(self._normalize))  # C strings end at a NUL
         return ("" if text.startswith(" ") else METASPACE) + text.replace(" ", METASPACE)
 
     def content_ids(self, text: str) -> list[int]:
