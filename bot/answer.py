@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from bot.answer_types import Answer, AnswerEvent, Citation, Final, TextPiece, citation_for, final_answer
 from bot.answerability import Decision, Thresholds, decide
@@ -47,6 +48,8 @@ TOO_LONG_NOTICE = "Kysymys oli pitkä, joten käytin siitä vain {n} ensimmäist
 REGIONAL_NOTICE = ("Aineistossa ei ollut tähän kuntakohtaista tietoa kunnasta {place}; vastaus perustuu "
                    "alueelliseen aineistoon.")
 SUGGESTIONS_LEAD = "Voit kysyä esimerkiksi:"
+STALE_NOTICE = ("Lähteen [{n}] tiedot on tarkistettu viimeksi {checked}; ne voivat olla vanhentuneita, joten "
+                "tarkista ajantasainen tilanne.")
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,10 @@ class Answerer:
         if case.asked and len(case.analysis.municipalities) < 2 and not any(
                 h.record.municipality == case.asked for h, _ in composed.quoted):
             notices.append(REGIONAL_NOTICE.format(place=case.asked))
-        return Answer(composed.text, refused=False, citations=citations_of(composed), notices=notices,
+        citations = citations_of(composed)
+        notices.extend(STALE_NOTICE.format(n=c.n, checked=c.checked) for c in citations
+                       if is_stale(c.checked, self.settings.stale_after_days))
+        return Answer(composed.text, refused=False, citations=citations, notices=notices,
                       partial=decision.route == "partial")
 
     # ------------------------------------------------------------ retrieval
@@ -198,6 +204,16 @@ class Answerer:
         if suggestions:
             text += f"\n\n{SUGGESTIONS_LEAD}\n" + "\n".join(f"- {s}" for s in suggestions)
         return Answer(text, refused=True, suggestions=suggestions)
+
+
+def is_stale(checked: str | None, after_days: int, today: date | None = None) -> bool:
+    """True when a document's facts were last checked longer ago than the setting allows (unknown is not stale:
+    the sources panel shows no date then)."""
+    try:
+        when = date.fromisoformat(checked) if checked else None
+    except ValueError:
+        return False
+    return when is not None and ((today or date.today()) - when).days > after_days
 
 
 def citations_of(composed: Composed) -> list[Citation]:

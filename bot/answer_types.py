@@ -20,6 +20,7 @@ class Citation:
     source_url: str | None
     quote: str
     date: str | None = None
+    checked: str | None = None  # when the document's facts were last checked (YYYY-MM-DD)
     chunk_id: str = ""
     chunk_text: str = ""
     highlights: list[str] = field(default_factory=list)
@@ -27,7 +28,8 @@ class Citation:
 
     def as_json(self) -> dict:
         return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "page": self.page,
-                "municipality": self.municipality, "source_url": self.source_url, "quote": self.quote}
+                "municipality": self.municipality, "source_url": self.source_url, "quote": self.quote,
+                "checked": self.checked}
 
 
 Outcome = Literal["answered", "partial", "refused"]
@@ -83,5 +85,5 @@ def final_answer(events: Iterator[AnswerEvent]) -> Answer:
 def citation_for(n: int, hit: Hit, quote: str) -> Citation:
     r = hit.record
     return Citation(n=n, doc_id=r.doc_id, title=r.title, page=r.page, municipality=r.municipality,
-                    source_url=r.source_url, quote=quote, date=r.date, chunk_id=r.id, chunk_text=r.text,
+                    source_url=r.source_url, quote=quote, date=r.date, checked=r.checked, chunk_id=r.id, chunk_text=r.text,
                     relevance=round(hit.score, 5))

@@ -56,6 +56,7 @@ class Settings:
     min_relevance: float = 0.30  # lexical coverage needed while the dense index is not ready
     min_similarity: float = 0.85  # cosine similarity of the best passage (multilingual-e5-small)
     max_question_chars: int = 500
+    stale_after_days: int = 730  # an answer citing a document checked longer ago says so
     llm_provider: str = "none"  # none | openai | ollama
     llm_model: str = ""
     llm_base_url: str | None = None
@@ -111,6 +112,7 @@ ENV_VARS: dict[str, str] = {
     "ILMASTO_MIN_RELEVANCE": "min_relevance",
     "ILMASTO_MIN_SIMILARITY": "min_similarity",
     "ILMASTO_MAX_QUESTION_CHARS": "max_question_chars",
+    "ILMASTO_STALE_AFTER_DAYS": "stale_after_days",
     "ILMASTO_LLM_PROVIDER": "llm_provider",
     "ILMASTO_LLM_MODEL": "llm_model",
     "ILMASTO_LLM_BASE_URL": "llm_base_url",

@@ -4,11 +4,12 @@ asked, refusal of what the material lacks, partial answers, municipalities kept 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Answerer
+from bot.answer import Answer, Answerer, is_stale
 from bot.compose import SUPPORT_HEADING
 from ingest.pipeline import lexical_phase
 from tests.conftest import make_settings
@@ -123,3 +124,8 @@ def test_supporting_points_stay_few_and_related(engine):
         support = answer.answer.split(SUPPORT_HEADING)[1].strip().splitlines()
         assert len(support) <= 3
     assert "tilaisuuksissa" not in quoted(answer)  # the sentence that only shares the name is not evidence
+
+
+@pytest.mark.parametrize("checked, stale", [("2026-11-30", False), ("2020-01-01", True), (None, False), ("x", False)])
+def test_documents_checked_long_ago_are_flagged(checked, stale):
+    assert is_stale(checked, 730, today=date(2026, 12, 1)) is stale
