@@ -26,10 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.settings import Settings, load_settings  # noqa: E402
+from bot.settings import PROJECT_ROOT as ROOT, Settings, load_settings  # the installed package (pip install -e .)
 
 DEV_SET = ROOT / "eval" / "dev.jsonl"
 

@@ -19,17 +19,13 @@ from ingest.pipeline import dense_is_current, ingest, lexical_phase
 from tests.pdfs import scanned_pdf
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
 def settings(request, small_settings):
-    """The small corpus's settings in each store mode; the server is the one .ci/run starts."""
+    """The small corpus's settings in each store mode; the server is the session's `chroma run`."""
     if request.param == "embedded":
         return small_settings
-    host, port = os.environ.get("CHROMA_TEST_HOST"), os.environ.get("CHROMA_TEST_PORT")
-    if not host:
-        if os.environ.get("CI"):
-            pytest.fail("CI must start a Chroma server and set CHROMA_TEST_HOST/CHROMA_TEST_PORT")
-        pytest.skip("no Chroma server (set CHROMA_TEST_HOST/CHROMA_TEST_PORT; .ci/run does)")
-    return small_settings.replace(chroma_host=host, chroma_port=int(port or 8000), collection=f"test-{uuid.uuid4().hex[:12]}")
+    host, port = request.getfixturevalue("chroma_server")
+    return small_settings.replace(chroma_host=host, chroma_port=port, collection=f"test-{uuid.uuid4().hex[:12]}")
 
 
 def stored(settings):
