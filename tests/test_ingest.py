@@ -197,6 +197,9 @@ def test_cli_search_json_contract(small_settings, small_corpus):
     assert set(hits[0]) == {"doc_id", "title", "page", "municipality", "score", "text"}
     assert hits[0]["doc_id"] == "rahoitus.md"
     assert "avustuksia" in hits[0]["text"]
+    installed = run_cli("-m", "bot.cli", "search", "Mistä kunta saa avustusta ilmastotyöhön?", "--k", "2", "--json",
+                        "--data-dir", data)  # what the `ilmasto search` console command runs
+    assert json.loads(installed.stdout) == hits
 
 
 def test_two_data_dirs_never_mix(tmp_path, small_corpus, small_settings):
