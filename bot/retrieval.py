@@ -70,9 +70,10 @@ class Retriever:
         generation = current_generation(self.settings.data_dir)  # before reading: a later ingest is seen next time
         records = RecordStore(self.settings.data_dir).load()
         lexical = load_matching(self.settings, records)
-        if lexical is None:  # missing, or left apart from the records by a crash: rebuilt from the records
+        if lexical is None:  # missing, left apart from the records by a crash, or built with other settings
             if records:
-                log.warning("the BM25 index does not match the %d chunk records: rebuilding it in memory", len(records))
+                log.warning("the saved BM25 index does not fit the %d chunk records and the settings: "
+                            "building it in memory", len(records))
             lexical = LexicalIndex.build(records, self.settings.split_compounds)
         self._snapshot = Snapshot(records, {r.id: r for r in records}, lexical,
                                   np.array([r.municipality or "" for r in records]), generation)
