@@ -14,7 +14,7 @@ import logging
 import sys
 from typing import Iterator
 
-from bot.settings import load_settings  # sets the offline environment before gradio is imported
+from bot.settings import settings_or_exit  # sets the offline environment before gradio is imported
 
 import gradio as gr  # noqa: E402
 
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="store, indexes and logs (default data/, or ILMASTO_DATA_DIR)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = load_settings(host=args.host, port=args.port).with_data_dir(args.data_dir)
+    settings = settings_or_exit(host=args.host, port=args.port, data_dir=args.data_dir)
     import uvicorn
 
     from web.app import create_app

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bot.conversation import history_pairs
-from bot.settings import SettingsError, load_settings
+from bot.settings import settings_or_exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,10 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings().with_data_dir(args.sub_data_dir or args.data_dir)
-    except SettingsError as exc:
-        parser.error(str(exc))
+    settings = settings_or_exit(data_dir=args.sub_data_dir or args.data_dir)
     if args.command == "search":
         return run_search(settings, args)
     if args.batch is None and not args.question:

@@ -78,6 +78,20 @@ class LexicalIndex:
         return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
 
 
+def load_matching(settings: Settings, records: list[ChunkRecord]) -> LexicalIndex | None:
+    """The saved index if it was built from exactly these records and settings; None if it is missing or stale.
+
+    The records and the index are two files: a crash between writing them leaves them apart, and this is how
+    both the next ingest and every reader notice it.
+    """
+    try:
+        index = LexicalIndex.load(lexical_dir(settings))
+    except (OSError, ValueError, KeyError):  # missing, half-written or from an older layout
+        return None
+    same_records = index.ids == [r.id for r in records]
+    return index if same_records and (index.splitter is not None) == settings.split_compounds else None
+
+
 def compound_vocabulary(records: list[ChunkRecord], min_count: int = 2) -> list[str]:
     """Lemmas that stand on their own in the material at least ``min_count`` times: candidate compound parts."""
     counts = Counter(token for r in records for token in r.lemmas)

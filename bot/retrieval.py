@@ -6,19 +6,20 @@ only, so the first answers never wait for the embeddings.
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.embeddings import base_embeddings
-from bot.lexical import LexicalIndex, lexical_dir
+from bot.lexical import LexicalIndex, load_matching
 from bot.municipalities import find_municipality, normalize_municipality
 from bot.settings import Settings
-from bot.store import ChunkRecord, RecordStore, chroma_collection
+from bot.store import ChunkRecord, RecordStore, chroma_collection, current_generation
 
-MODES = ("hybrid", "dense", "lexical")
+log = logging.getLogger(__name__)
+DENSE_CHECK_S = 3.0  # how often an incomplete dense index is asked whether it is complete now
 
 
 @dataclass
@@ -37,28 +38,62 @@ class Hit:
                 "score": round(self.score, 5), "text": r.text}
 
 
+@dataclass
+class DenseCheck:
+    """Whether Chroma holds every chunk of a snapshot, and when that was last asked."""
+
+    ready: bool = False
+    checked: float = 0.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent view of the store: replaced as a whole by ``reload``, so a search never mixes two."""
+
+    records: list[ChunkRecord]  # in the lexical index's order
+    by_id: dict[str, ChunkRecord]
+    lexical: LexicalIndex
+    municipality_of: np.ndarray  # aligned with ``records``
+    generation: str  # the store's generation marker when this view was read
+    dense: DenseCheck = field(default_factory=DenseCheck)
+
+
 class Retriever:
-    """Loads the chunk records and BM25 index of a data directory once, then answers searches."""
+    """Loads the chunk records and BM25 index of a data directory, then answers searches from that snapshot."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._lock = threading.Lock()
         self.reload()
 
     def reload(self) -> None:
         """Pick up a finished ingest: new records, a new BM25 index, a possibly complete dense index."""
+        generation = current_generation(self.settings.data_dir)  # before reading: a later ingest is seen next time
         records = RecordStore(self.settings.data_dir).load()
-        directory = lexical_dir(self.settings)
-        lexical = LexicalIndex.load(directory) if directory.exists() else LexicalIndex.build(records, self.settings.split_compounds)
-        by_id = {r.id: r for r in records}
-        with self._lock:
-            self.records = [by_id[i] for i in lexical.ids if i in by_id]
-            self.by_id = by_id
-            self.lexical = lexical
-            self._municipality_of = np.array([r.municipality or "" for r in self.records])
-            self._dense_checked = 0.0
-            self._dense_ready = False
+        lexical = load_matching(self.settings, records)
+        if lexical is None:  # missing, left apart from the records by a crash, or built with other settings
+            if records:
+                log.warning("the saved BM25 index does not fit the %d chunk records and the settings: "
+                            "building it in memory", len(records))
+            lexical = LexicalIndex.build(records, self.settings.split_compounds)
+        self._snapshot = Snapshot(records, {r.id: r for r in records}, lexical,
+                                  np.array([r.municipality or "" for r in records]), generation)
         self.dense_ready()
+
+    def is_stale(self) -> bool:
+        """True when an ingest (in any process) finished after this snapshot was read."""
+        return current_generation(self.settings.data_dir) != self._snapshot.generation
+
+    @property
+    def records(self) -> list[ChunkRecord]:
+        return self._snapshot.records
+
+    @property
+    def by_id(self) -> dict[str, ChunkRecord]:
+        return self._snapshot.by_id
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self._snapshot.lexical
 
     @property
     def collection(self):
@@ -66,31 +101,36 @@ class Retriever:
             self._collection = chroma_collection(self.settings)
         return self._collection
 
-    def dense_ready(self) -> bool:
+    def dense_ready(self, snapshot: Snapshot | None = None) -> bool:
         """True once Chroma holds every chunk; re-checked at most every few seconds while it does not."""
-        if self._dense_ready or not self.records:
-            return self._dense_ready
+        snapshot = snapshot or self._snapshot
+        check = snapshot.dense
+        if check.ready or not snapshot.records:
+            return check.ready
         now = time.monotonic()
-        if now - self._dense_checked > 3.0:
-            self._dense_checked = now
-            self._dense_ready = self.collection.count() >= len(self.records)
-        return self._dense_ready
+        if now - check.checked > DENSE_CHECK_S:
+            check.checked = now
+            check.ready = self.collection.count() >= len(snapshot.records)
+        return check.ready
 
     # ------------------------------------------------------------ rankings
 
-    def lexical_ranking(self, question: str, municipality: str | None, n: int) -> list[tuple[str, float]]:
-        scores = self.lexical.scores(question)
+    @staticmethod
+    def lexical_ranking(snapshot: Snapshot, question: str, municipality: str | None, n: int) -> list[tuple[str, float]]:
+        scores = snapshot.lexical.scores(question)
         if not len(scores):
             return []
         if municipality:
-            scores = np.where(self._municipality_of == municipality, scores, 0.0)
+            scores = np.where(snapshot.municipality_of == municipality, scores, 0.0)
         order = np.argsort(-scores)[:n]
-        return [(self.lexical.ids[i], float(scores[i])) for i in order if scores[i] > 0]
+        return [(snapshot.lexical.ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
-    def dense_ranking(self, query_vector: list[float], municipality: str | None, n: int) -> list[tuple[str, float]]:
+    def dense_ranking(self, snapshot: Snapshot, query_vector: list[float], municipality: str | None,
+                      n: int) -> list[tuple[str, float]]:
+        """Chroma's nearest chunks; ids the snapshot does not know (a newer or older ingest) are left out."""
         where = {"municipality": municipality} if municipality else None
         result = self.collection.query(query_embeddings=[query_vector], n_results=n, where=where, include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0]) if i in self.by_id]
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0]) if i in snapshot.by_id]
 
     # ------------------------------------------------------------ search
 
@@ -107,24 +147,26 @@ class Retriever:
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         municipality = normalize_municipality(municipality) or find_municipality(question)
+        snapshot = self._snapshot  # read once: a reload during this search does not change what it sees
         rankings: dict[str, list[tuple[str, float]]] = {}
         if mode in ("hybrid", "lexical"):
-            rankings["lexical"] = self.lexical_ranking(question, None, n)
+            rankings["lexical"] = self.lexical_ranking(snapshot, question, None, n)
             if municipality:
-                rankings["lexical_local"] = self.lexical_ranking(question, municipality, k)
-        if mode == "dense" or (mode == "hybrid" and self.dense_ready()):
+                rankings["lexical_local"] = self.lexical_ranking(snapshot, question, municipality, k)
+        if mode == "dense" or (mode == "hybrid" and self.dense_ready(snapshot)):
             vector = vector or base_embeddings(self.settings).embed_query(question)
-            rankings["dense"] = self.dense_ranking(vector, None, n)
+            rankings["dense"] = self.dense_ranking(snapshot, vector, None, n)
             if municipality:
-                rankings["dense_local"] = self.dense_ranking(vector, municipality, k)
-        return self._fuse(rankings, municipality, k)
+                rankings["dense_local"] = self.dense_ranking(snapshot, vector, municipality, k)
+        return self._fuse(snapshot, rankings, municipality, k)
 
-    def _fuse(self, rankings: dict[str, list[tuple[str, float]]], municipality: str | None, k: int) -> list[Hit]:
+    def _fuse(self, snapshot: Snapshot, rankings: dict[str, list[tuple[str, float]]], municipality: str | None,
+              k: int) -> list[Hit]:
         """Reciprocal rank fusion, then a boost for the named municipality's chunks."""
         hits: dict[str, Hit] = {}
         for name, ranking in rankings.items():
             for rank, (chunk_id, value) in enumerate(ranking):
-                hit = hits.setdefault(chunk_id, Hit(self.by_id[chunk_id], 0.0))
+                hit = hits.setdefault(chunk_id, Hit(snapshot.by_id[chunk_id], 0.0))
                 if name.endswith("_local") and name.split("_")[0] in hit.ranks:
                     continue  # already counted in the full ranking: the local one only adds recall
                 hit.score += 1.0 / (self.settings.rrf_k + rank + 1)

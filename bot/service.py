@@ -3,12 +3,17 @@
 The app must answer soon after it starts, even on a fresh machine. So the store is prepared in a background
 thread while the web server starts: first the lexical phase of ingest (seconds), after which questions are
 answered with lexical search; then the embeddings of whatever is missing, after which retrieval is hybrid.
+
+Another process may ingest into the same data directory (the command line, the admin page, another app
+worker): every ingest writes a generation marker last, and the service looks at it at most every
+``GENERATION_CHECK_S`` seconds before an answer, reloading the store when it changed. No restart is needed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,6 +23,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 STARTUP_TIMEOUT_S = 120.0
+GENERATION_CHECK_S = 2.0  # how stale the store may be after another process finished an ingest
 
 
 class NotReady(RuntimeError):
@@ -64,10 +70,10 @@ class BotService:
         self.observers: list[AnswerObserver] = []
         self._answerer: Answerer | None = None
         self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._reloading = threading.Lock()
+        self._generation_checked = time.monotonic()
         if ingest_on_start:
-            self._thread = threading.Thread(target=self._prepare, name="prepare-store", daemon=True)
-            self._thread.start()
+            threading.Thread(target=self._prepare, name="prepare-store", daemon=True).start()
         else:
             self._open()
 
@@ -81,6 +87,7 @@ class BotService:
     def stream(self, question: str, municipality: str | None = None,
                history: list[tuple[str, str]] | None = None) -> Iterator[AnswerEvent]:
         """The answer's events (text pieces, then Final); observers see the final answer."""
+        self.follow_ingest()
         for event in self.answerer.stream(question, municipality, history):
             if isinstance(event, Final):
                 for observer in self.observers:
@@ -91,12 +98,36 @@ class BotService:
                history: list[tuple[str, str]] | None = None) -> Answer:
         return final_answer(self.stream(question, municipality, history))
 
+    def follow_ingest(self) -> bool:
+        """Reload the store when an ingest finished since it was read (checked at most every few seconds).
+
+        One thread reloads while the others go on answering from the store they have; True when it reloaded.
+        """
+        now = time.monotonic()
+        if self._answerer is None or now - self._generation_checked < GENERATION_CHECK_S:
+            return False
+        if not self._reloading.acquire(blocking=False):
+            return False
+        try:
+            self._generation_checked = now
+            if not self._answerer.retriever.is_stale():
+                return False
+            log.info("the store changed on disk: reloading it")
+            self._answerer.reload()
+            self._update_status()
+            return True
+        finally:
+            self._reloading.release()
+
     def _open(self) -> None:
         self._answerer = Answerer(self.settings)
-        self.status.chunks = len(self._answerer.retriever.records)
-        self.status.dense_ready = self._answerer.retriever.dense_ready()
+        self._update_status()
         self.status.lexical_ready = True
         self._ready.set()
+
+    def _update_status(self) -> None:
+        self.status.chunks = len(self._answerer.retriever.records)
+        self.status.dense_ready = self._answerer.retriever.dense_ready()
 
     def _prepare(self) -> None:
         from ingest.pipeline import dense_phase, lexical_phase, sentence_phase
@@ -116,7 +147,7 @@ class BotService:
             if not self.status.dense_ready:
                 dense_phase(self.settings, records, progress=False, on_progress=progress)
                 self._answerer.reload()
-                self.status.dense_ready = self._answerer.retriever.dense_ready()
+                self._update_status()
             sentence_phase(self.settings, records, progress=False)  # semantic evidence; cached ones are skipped
         except Exception as exc:  # the app keeps answering with what it has; the operator sees why in the log
             log.exception("preparing the store failed")
@@ -124,8 +155,3 @@ class BotService:
         finally:
             self._ready.set()
 
-    def wait_until_ready(self, timeout: float | None = None) -> bool:
-        """True once hybrid retrieval is on (used by tests and benchmarks)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.status.dense_ready

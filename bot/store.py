@@ -1,5 +1,8 @@
 """The chunk store: Chroma for vectors (embedded on disk, or a ``chroma run`` server) and the chunk records.
 
+A finished ingest writes a new *generation* marker last, so that every process reading the same data directory
+(the app's workers, the admin page, the command line) can see cheaply that it should load the store again.
+
 Chroma never embeds anything itself here: every write carries our vectors and every query our query vector,
 so its default embedding function (which would try to download a model) is never used.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -94,3 +98,24 @@ class RecordStore:
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(self.path)
+
+
+def _generation_file(data_dir: Path) -> Path:
+    return data_dir / "index" / "generation"
+
+
+def bump_generation(data_dir: Path) -> None:
+    """Tell every reader of this data directory that the store changed (written atomically, after the change)."""
+    path = _generation_file(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(uuid.uuid4().hex, encoding="utf-8")
+    tmp.replace(path)
+
+
+def current_generation(data_dir: Path) -> str:
+    """The marker of the last finished change; "" before the first one."""
+    try:
+        return _generation_file(data_dir).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import settings_or_exit
 from ingest.pipeline import ingest
 
 
@@ -26,10 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings().with_data_dir(args.data_dir)
-    except SettingsError as exc:
-        parser.error(str(exc))
+    settings = settings_or_exit(data_dir=args.data_dir)
     paths = args.paths or [settings.corpus_dir]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -42,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if report.skipped else 0
 
 
-JSON_FIELDS = ("files", "pages", "chunks", "added", "updated", "removed", "unchanged", "skipped", "seconds")
+JSON_FIELDS = ("files", "pages", "chunks", "embedded", "added", "updated", "removed", "unchanged", "skipped", "seconds")
 
 
 def print_summary(report) -> None:

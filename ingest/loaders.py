@@ -7,12 +7,14 @@ with a reason a person can act on; the pipeline reports it and goes on with the 
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -44,12 +46,25 @@ class LoadedDocument:
 # ---------------------------------------------------------------- metadata
 
 
+def located(path: Path) -> Path:
+    """The absolute path with its folders resolved but not the file itself: a link keeps its own name and place."""
+    path = path.absolute()
+    return path.parent.resolve() / path.name
+
+
 def doc_id_for(path: Path, corpus_root: Path) -> str:
     """Stable id: the path relative to the corpus root, with forward slashes."""
     try:
-        return path.resolve().relative_to(corpus_root.resolve()).as_posix()
+        return located(path).relative_to(corpus_root.resolve()).as_posix()
     except ValueError:
         return path.name
+
+
+def public_url(value: object) -> str | None:
+    """An http(s) address, or None: ``javascript:``, ``file:`` and the like never become links."""
+    text = str(value).strip() if value else ""
+    parts = urlsplit(text)
+    return text if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def read_sidecar(corpus_root: Path) -> dict[str, dict]:
@@ -73,7 +88,7 @@ def build_metadata(path: Path, doc_id: str, declared: dict) -> dict[str, str | N
     return {
         "doc_id": doc_id,
         "title": str(declared.get("title") or title_from_filename(path)),
-        "source_url": str(declared["source_url"]) if declared.get("source_url") else None,
+        "source_url": public_url(declared.get("source_url")),
         "municipality": normalize_municipality(str(municipality)) if municipality else None,
         "doc_type": doc_type if doc_type in DOC_TYPES else "muu",
         "date": str(declared["date"]) if declared.get("date") else None,
@@ -84,8 +99,21 @@ def build_metadata(path: Path, doc_id: str, declared: dict) -> dict[str, str | N
 # ---------------------------------------------------------------- text decoding
 
 
+# Byte-order marks of the Unicode encodings other than UTF-8 (UTF-32 first: its LE mark starts like UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode_text(data: bytes) -> tuple[str, list[str]]:
-    """UTF-8, or cp1252 (old Windows exports) with a note; raises LoadError when neither fits."""
+    """UTF-16/32 when the text starts with their byte-order mark (Windows "Unicode" exports), UTF-8, or cp1252
+    (old Windows exports) with a note; raises LoadError when none fits."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), []
+            except UnicodeDecodeError as exc:
+                raise LoadError(f"text starts with a {codec.upper()} byte-order mark but is not {codec.upper()} "
+                                f"(byte {exc.start})") from exc
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
@@ -390,4 +418,7 @@ def load_document(path: Path, corpus_root: Path, sidecar: dict[str, dict], max_b
     side = sidecar.get(doc_id, {})
     # Front matter is the document's own word; for other files the sidecar beats embedded titles.
     merged = {**side, **declared} if loader is load_markdown else {**declared, **side}
-    return LoadedDocument(doc_id, build_metadata(path, doc_id, merged), blocks, pages, notes)
+    metadata = build_metadata(path, doc_id, merged)
+    if merged.get("source_url") and metadata["source_url"] is None:
+        notes = [*notes, "source_url left out: only http(s) addresses are linked"]
+    return LoadedDocument(doc_id, metadata, blocks, pages, notes)

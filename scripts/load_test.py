@@ -29,7 +29,7 @@ import httpx
 
 from benchmark import ROOT, ensure_ingested, free_port, percentile, question_pool  # scripts/ is on sys.path
 
-from bot.settings import Settings, load_settings  # noqa: E402 (after benchmark puts the project on the path)
+from bot.settings import Settings, load_settings
 
 REQUEST_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 180.0

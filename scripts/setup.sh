@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Create .venv and install the app (default) or the app with everything the tests need (--dev).
-# Idempotent: a second run only checks that everything is there.
+# Create .venv and install the app (default) or the app with everything the tests need (--dev), at the exact
+# versions of the lock (requirements/app.txt, requirements/dev.txt; regenerate them with scripts/lock.sh).
+# Idempotent: when the lock and pyproject.toml are what the last run installed, it only checks the browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+if [ "${1:-}" = "--dev" ]; then
+  PROFILE=dev EXTRAS="[dev,st,llm,bench]"  # the extras requirements/dev.txt was locked with
+else
+  PROFILE=app EXTRAS=""
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
 fi
-if [ "${1:-}" = "--dev" ]; then
-  # torch in the same command as sentence-transformers, pinned, so pip takes the CPU build and not a CUDA one.
-  .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[dev,st,llm]"
-  if [ ! -x /usr/bin/chromium ]; then
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
-  fi
-else
-  .venv/bin/python -m pip install -q -e .
+STAMP=".venv/.ilmasto-$PROFILE.sha256"
+WANT=$(cat "requirements/$PROFILE.txt" pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+  # The lock pins every version; torch (pinned in the `st` extra) is left to pip, which takes the CPU build here.
+  .venv/bin/python -m pip install -q -r "requirements/$PROFILE.txt" -e ".$EXTRAS"
+  echo "$WANT" >"$STAMP"
+fi
+if [ "$PROFILE" = dev ] && [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi

@@ -15,6 +15,7 @@ for var in ("CHROMA_HOST", "CHROMA_PORT", "ILMASTO_DATA_DIR", "ILMASTO_LLM_PROVI
     os.environ.pop(var, None)
 
 from bot.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+from tests.services_chroma import chroma_server  # noqa: E402,F401  (session fixtures of the servers tests need)
 
 CORPUS = PROJECT_ROOT / "corpus"
 # Vectors are keyed by (model, text): reusing them between runs is safe and keeps re-runs fast.

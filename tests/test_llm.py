@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 
@@ -24,7 +23,7 @@ def llm_answerer(request, small_settings, small_corpus):
         (small_corpus / "ohje.md").write_text(PLANTED, encoding="utf-8")
     ingest(small_settings, progress=False)
     with ScriptedLLMServer() as server:
-        settings = replace(small_settings, llm_provider="openai", llm_model="testimalli", llm_base_url=server.base_url)
+        settings = small_settings.replace(llm_provider="openai", llm_model="testimalli", llm_base_url=server.base_url)
         yield Answerer(settings), server
 
 

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import codecs
+
 import docx
 import pytest
 
@@ -118,6 +120,35 @@ def test_cp1252_text_is_read_with_a_note(tmp_path):
     doc = load(path, tmp_path)
     assert doc.blocks[0].text == "Päästöt vähenivät 5 % Jyväskylässä."
     assert doc.notes == ["not UTF-8: read as cp1252"]
+
+
+@pytest.mark.parametrize("encoded", [
+    "Päästöt vähenivät 5 % Jyväskylässä.".encode("utf-16"),  # little-endian with its mark, as Windows writes it
+    codecs.BOM_UTF16_BE + "Päästöt vähenivät 5 % Jyväskylässä.".encode("utf-16-be"),
+], ids=["utf-16-le", "utf-16-be"])
+def test_utf16_text_with_a_byte_order_mark_is_read_as_utf16(tmp_path, encoded):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(encoded)
+    doc = load(path, tmp_path)
+    assert doc.blocks[0].text == "Päästöt vähenivät 5 % Jyväskylässä."
+    assert doc.notes == []
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.domain)", " JavaScript:alert(1)", "file:///etc/passwd",
+                                 "data:text/html,<script>alert(1)</script>", "//evil.example/x", "https://"])
+def test_a_source_url_that_is_not_http_is_left_out_with_a_note(tmp_path, url):
+    path = tmp_path / "sivu.md"
+    path.write_text(f"---\ntitle: Sivu\nsource_url: '{url}'\n---\n# Sivu\n\nIlmastotyö etenee.\n", encoding="utf-8")
+    doc = load(path, tmp_path)
+    assert doc.metadata["source_url"] is None
+    assert doc.notes == ["source_url left out: only http(s) addresses are linked"]
+    other = _write(tmp_path / "muistio.txt", "Ilmastotyö etenee.".encode())
+    assert load(other, tmp_path, {"muistio.txt": {"source_url": url}}).metadata["source_url"] is None
+
+
+def test_an_http_source_url_is_kept(tmp_path):
+    path = _write(tmp_path / "muistio.txt", "Ilmastotyö etenee.".encode())
+    assert load(path, tmp_path, {"muistio.txt": {"source_url": "HTTP://www.jkl.fi/x"}}).metadata["source_url"] == "HTTP://www.jkl.fi/x"
 
 
 @pytest.mark.parametrize(

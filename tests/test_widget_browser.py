@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -59,7 +58,7 @@ class HostSite(ThreadingHTTPServer):
 def sites(starter_settings):
     """(app URL, allowed host page URL, other host page URL): the example page with the app's address in it."""
     allowed, other = HostSite(), HostSite()
-    app = serve_app(replace(starter_settings, allowed_origins=(allowed.origin,)))
+    app = serve_app(starter_settings.replace(allowed_origins=(allowed.origin,)))
     app_url = next(app)
     for site in (allowed, other):
         site.page = EXAMPLE.read_bytes().replace(b"http://127.0.0.1:7860", app_url.encode())
