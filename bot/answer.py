@@ -144,7 +144,8 @@ class Answerer:
     def decide(self, case: Case, scorer: EvidenceScorer | None = None, thresholds: Thresholds | None = None) -> Decision:
         """Answer, answer in part or refuse (other weights and thresholds are for fitting them on `tune`)."""
         evidence = (scorer or self.scorer).score(case.analysis, case.sentences, case.hits, case.similarities)
-        return decide(case.analysis, case.coverage, case.hits, evidence, thresholds or self.thresholds)
+        unheard_of = frozenset(t for t in case.analysis.terms if self.scorer.term_weights.unheard_of(t))
+        return decide(case.analysis, case.coverage, case.hits, evidence, unheard_of, thresholds or self.thresholds)
 
     def respond(self, case: Case, decision: Decision) -> Answer:
         """The extractive answer or the refusal the decision calls for."""
@@ -198,7 +199,7 @@ class Answerer:
         if decision.reason == "off_topic":
             text = REFUSAL
         else:
-            missing = [missing_text(v) for v in decision.parts if v.missing_years]
+            missing = [missing_text(v) for v in decision.parts if v.missing_years or v.unheard_of]
             text = " ".join([*missing, NOT_COVERED])
         suggestions = related_suggestions(analysis.text)
         if suggestions:

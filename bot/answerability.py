@@ -29,6 +29,7 @@ class Thresholds:
     min_relevance: float = 0.3  # the same while only lexical search is ready
     min_evidence: float = 0.30  # a part's best sentence score below which the part is not covered
     min_lexical: float = 0.2  # and its lexical share below which it is not covered, whatever its meaning
+    refuse_unheard_of: bool = True  # a part naming something the material never mentions is not covered
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class PartVerdict:
     part: QuestionPart
     evidence: Sequence[Evidence]  # best first; empty when the part is not covered
     missing_years: frozenset[str] = frozenset()
+    unheard_of: frozenset[str] = frozenset()  # the part's words the material never uses
 
     @property
     def covered(self) -> bool:
@@ -60,8 +62,12 @@ def off_topic(coverage: float, hits: Sequence[Hit], thresholds: Thresholds) -> b
     return coverage < thresholds.min_relevance
 
 
-def judge_part(part: QuestionPart, evidence: Sequence[Evidence], thresholds: Thresholds) -> PartVerdict:
-    """The part's evidence that is strong enough, or none (with the named years the material lacks)."""
+def judge_part(part: QuestionPart, evidence: Sequence[Evidence], unheard_of: frozenset[str],
+               thresholds: Thresholds) -> PartVerdict:
+    """The part's evidence that is strong enough, or none (with the named years or the words the material
+    lacks)."""
+    if thresholds.refuse_unheard_of and part.terms & unheard_of:
+        return PartVerdict(part, (), unheard_of=part.terms & unheard_of)
     strong = [e for e in evidence if e.score >= thresholds.min_evidence and e.lexical >= thresholds.min_lexical]
     if part.years:
         dated = [e for e in strong if part.years & e.sentence.years]
@@ -72,13 +78,13 @@ def judge_part(part: QuestionPart, evidence: Sequence[Evidence], thresholds: Thr
 
 
 def decide(analysis: QuestionAnalysis, coverage: float, hits: Sequence[Hit], evidence: Sequence[Sequence[Evidence]],
-           thresholds: Thresholds) -> Decision:
+           unheard_of: frozenset[str], thresholds: Thresholds) -> Decision:
     """The route for the whole question."""
     if analysis.personal_data:
         return Decision("refuse", "personal_data")
     if off_topic(coverage, hits, thresholds):
         return Decision("refuse", "off_topic")
-    verdicts = [judge_part(part, found, thresholds) for part, found in zip(analysis.parts, evidence)]
+    verdicts = [judge_part(part, found, unheard_of, thresholds) for part, found in zip(analysis.parts, evidence)]
     covered = sum(v.covered for v in verdicts)
     if covered == 0:
         return Decision("refuse", "not_covered", verdicts)

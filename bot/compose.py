@@ -26,6 +26,7 @@ SUPPORT_HEADING = "Lisäksi aineistossa:"
 REGIONAL_LABEL = "Koko maakunta"
 MISSING_PART = "Aineistosta ei löydy vastausta tähän: ”{part}”."
 MISSING_YEAR = "Aineistossa ei ole tätä tietoa vuodelle {years}."
+UNHEARD_OF = "Aineistossa ei mainita lainkaan: {words}."
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Composed:
 
 def missing_text(verdict: PartVerdict) -> str:
     """What the material lacks for one part, in plain Finnish."""
+    if verdict.unheard_of:
+        return UNHEARD_OF.format(words=", ".join(sorted(verdict.unheard_of)))
     if verdict.missing_years:
         return MISSING_YEAR.format(years=", ".join(sorted(verdict.missing_years)))
     return MISSING_PART.format(part=verdict.part.text.strip())

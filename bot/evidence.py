@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from difflib import get_close_matches
 from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ ANSWER_PASSAGES = 8  # sentences are taken from this many of the best passages
 PART_WEIGHT = 0.25
 WRITTEN_OUT_WEIGHT = 0.75
 DERIVED_PREFIX = 5
+UNHEARD_MIN_LETTERS = 5
 # Lemmas of the notice every document opens with ("this is a summary compiled from public sources …"): a
 # sentence with several of them is about the document, not an answer.
 META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen", "virallinen", "asiakirja", "luetella",
@@ -86,12 +88,25 @@ class TermWeights:
     def __init__(self, chunk_lemmas: Sequence[Sequence[str]]):
         self._df = Counter(lemma for chunk in chunk_lemmas for lemma in set(chunk))
         self._n = max(1, len(chunk_lemmas))
+        self._vocabulary: list[str] | None = None
 
     def idf(self, lemma: str) -> float:
         return math.log(1 + self._n / (1 + self._df.get(lemma, 0)))
 
     def known(self, lemma: str) -> bool:
         return lemma in self._df
+
+    def unheard_of(self, term: str) -> bool:
+        """A word the material never uses, nor anything it could be a typo of: a name such as a grant or a
+        programme that the material does not know ("Hiilikukkaro-tuki"). For a hyphenated compound its first
+        part decides ("LUMOAVA-hanke" is known by "lumoava")."""
+        head = term.split("-")[0] if "-" in term else term
+        if len(head) < UNHEARD_MIN_LETTERS or not head.isalpha() or self.known(head) or self.known(term):
+            return False
+        if self._vocabulary is None:
+            self._vocabulary = sorted(w for w in self._df if w.isalpha())
+        return not any(w.startswith(head) or head.startswith(w) and len(w) >= UNHEARD_MIN_LETTERS
+                       for w in self._vocabulary) and not get_close_matches(head, self._vocabulary, n=1, cutoff=0.8)
 
 
 def sentence_texts(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchmark import ensure_ingested, percentile  # noqa: E402

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
@@ -90,9 +91,18 @@ def cross_validate(answerer: Answerer, items: list[dict], cases: list[Case], sta
     return out
 
 
-def gather(answerer: Answerer, items: list[dict]) -> list[Case]:
-    return [answerer.gather(i["question"], i.get("municipality"), history_pairs(i.get("history") or []))
-            for i in items]
+def gather(answerer: Answerer, items: list[dict], cache: Path | None = None) -> list[Case]:
+    """Each question's Case; with a cache file, kept between runs (delete it after an ingest or a change to
+    retrieval or sentence scoring inputs)."""
+    if cache and cache.exists():
+        cached = pickle.loads(cache.read_bytes())
+        if cached["ids"] == [i["id"] for i in items]:
+            return cached["cases"]
+    cases = [answerer.gather(i["question"], i.get("municipality"), history_pairs(i.get("history") or []))
+             for i in items]
+    if cache:
+        cache.write_bytes(pickle.dumps({"ids": [i["id"] for i in items], "cases": cases}))
+    return cases
 
 
 HEADLINE = ("every_fact_found", "fact_share", "refusal_accuracy", "refusal_accuracy_off_topic",
@@ -105,13 +115,14 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--test", action="store_true", help="score the test split once with the fitted values")
+    parser.add_argument("--cache", type=Path, help="keep the gathered questions in this file between runs")
     args = parser.parse_args()
     settings = load_settings(data_dir=args.data_dir)
     ensure_ingested(settings)
     answerer = Answerer(settings)
     questions = load_questions()
     tune = in_split(questions, "tune")
-    cases = gather(answerer, tune)
+    cases = gather(answerer, tune, args.cache and args.cache.with_suffix(".tune.pickle"))
     start = (answerer.scorer.weights, answerer.thresholds)
     report = {"current": {k: figures(answerer, tune, cases, start)[k] for k in HEADLINE}}
     folds = cross_validate(answerer, tune, cases, start, args.folds, args.rounds)
@@ -121,7 +132,7 @@ def main() -> None:
     report["tune_with_fitted"] = {k: figures(answerer, tune, cases, fitted)[k] for k in HEADLINE}
     if args.test:
         test = in_split(questions, "test")
-        report["test_with_fitted"] = {k: figures(answerer, test, gather(answerer, test), fitted)[k] for k in HEADLINE}
+        report["test_with_fitted"] = {k: figures(answerer, test, gather(answerer, test, args.cache and args.cache.with_suffix(".test.pickle")), fitted)[k] for k in HEADLINE}
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

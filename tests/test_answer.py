@@ -67,8 +67,8 @@ def test_municipality_setting_works_without_naming_it(answerer):
 def test_fallback_to_region_wide_material_is_said(answerer):
     answer = answerer.answer("Mikä on Hinku-verkosto ja mitä Konnevedellä tiedetään siitä?")
     assert not answer.refused
-    if not any(c.municipality == "Konnevesi" for c in answer.citations):
-        assert any("alueelliseen aineistoon" in n for n in answer.notices)
+    local = any(c.municipality == "Konnevesi" for c in answer.citations)
+    assert local != any("alueelliseen aineistoon" in n for n in answer.notices)  # the notice exactly when needed
 
 
 def test_follow_up_is_rewritten_with_the_earlier_question(answerer):
@@ -99,7 +99,8 @@ def test_cli_ask_json_and_batch(starter_settings, tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert {"answer", "refused", "citations", "seconds"} <= set(result)
-    assert set(result["citations"][0]) == {"n", "doc_id", "title", "page", "municipality", "source_url", "quote"}
+    assert set(result["citations"][0]) == {"n", "doc_id", "title", "page", "municipality", "source_url", "quote",
+                                           "checked"}
     batch = tmp_path / "kysymykset.jsonl"
     batch.write_text('{"id": 1, "question": "Mikä on Hinku-verkosto?"}\n{"id": 2, "question": "Resepti pullaan"}\n', encoding="utf-8")
     done = run_cli("-m", "bot", "ask", "--batch", str(batch), "--data-dir", data)
@@ -113,3 +114,37 @@ def test_chat_messages_become_question_answer_pairs():
 
     messages = [("user", "Jyväskylän päästöt?"), ("assistant", "Vastaus [1]"), ("user", "entä Laukaassa?")]
     assert question_answer_pairs(messages) == [("Jyväskylän päästöt?", "Vastaus [1]")]
+
+
+@pytest.mark.parametrize("question, named", [
+    ("Mikä on Joutsan ilmastobudjetti vuodelle 2032?", "2032"),
+    ("Paljonko Jämsän päästöt ovat vuonna 2045?", "2045"),
+])
+def test_a_figure_for_a_year_the_material_lacks_is_refused(answerer, question, named):
+    answer = answerer.answer(question)
+    assert answer.refused and answer.citations == []
+    assert named in answer.answer
+    assert "Aineiston mukaan" not in answer.answer
+
+
+def test_a_grant_that_does_not_exist_is_refused(answerer):
+    answer = answerer.answer("Miten kunta hakee Keski-Suomen liiton Hiilikukkaro-tukea?")
+    assert answer.refused and answer.citations == []
+
+
+def test_personal_data_is_refused_with_the_official_channels(answerer):
+    answer = answerer.answer("Mikä on Laukaan kunnanjohtajan puhelinnumero?")
+    assert answer.refused and answer.citations == []
+    assert "kirjaamo" in answer.answer
+
+
+@pytest.mark.parametrize("place", ["Joutsa", "Kinnula", "Laukaa", "Multia", "Toivakka", "Viitasaari"])
+def test_a_question_about_one_municipality_never_quotes_another_municipalitys_summary(answerer, place):
+    answer = answerer.answer(f"Mitä {place} tekee ilmastonmuutoksen hillitsemiseksi?")
+    assert {c.municipality for c in answer.citations} <= {place, None}
+
+
+def test_answers_stay_short(answerer):
+    for question in ("Mitä ilmastolaki vaatii kunnalta?", "Mistä kunta voi hakea rahoitusta ilmastotyöhön?",
+                     "Mitkä ovat Laukaan suurimmat päästölähteet?"):
+        assert len(answerer.answer(question).answer.split()) <= 180
