@@ -68,6 +68,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
     max_body_bytes: int = 16_384
+    # Question log (bot/questionlog.py).
+    question_log: bool = True  # false: questions are not logged at all
+    log_retention_days: int = 180  # logged questions older than this are deleted
 
     @property
     def collection_name(self) -> str:
@@ -122,6 +125,8 @@ ENV_VARS: dict[str, str] = {
     "ILMASTO_ALLOWED_ORIGINS": "allowed_origins",
     "ILMASTO_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "ILMASTO_MAX_BODY_BYTES": "max_body_bytes",
+    "ILMASTO_QUESTION_LOG": "question_log",
+    "ILMASTO_LOG_RETENTION_DAYS": "log_retention_days",
 }
 
 

@@ -16,6 +16,7 @@ if [ "${1:-}" = "--dev" ]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
   fi
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] || SUDO=sudo; ${SUDO:-} apt-get update -qq; ${SUDO:-} apt-get install -y -qq postgresql >/dev/null; }  # tests/services_postgres.py
 else
   .venv/bin/python -m pip install -q -e .
 fi
