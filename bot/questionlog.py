@@ -79,7 +79,7 @@ class QuestionLog:
             "question": mask_personal_data(question[:MAX_LOGGED_CHARS]),
             "municipality": normalize_municipality(municipality) or find_municipality(question),
             "outcome": answer.outcome,
-            "best_score": answer.best_score,
+            "best_score": None if answer.best_score is None else float(answer.best_score),  # numpy floats too
             "answer": mask_personal_data(answer.answer[:MAX_LOGGED_CHARS]),
             "citations": json.dumps(citations, ensure_ascii=False),
             "doc_ids": json.dumps(list(dict.fromkeys(c["doc_id"] for c in citations)), ensure_ascii=False),
