@@ -183,3 +183,11 @@ def test_documents_are_marked_superseded_and_back(settings):
     superseded.mark("kunnat/laukaa.md")
     superseded.unmark("kunnat/laukaa.md")
     assert SupersededDocuments(settings).superseded_doc_ids() == {"ilmastotietopaketti/osa1.pdf"}
+
+
+def test_a_question_sharing_no_word_with_any_reviewed_one_is_not_embedded(service):
+    review(service)
+    embedded = []
+    service.reviewed.matcher.embeddings.embed_query = lambda text: embedded.append(text) or [1.0]
+    service.answer("Onko Joutsa Hinku-kunta?")
+    assert embedded == []
