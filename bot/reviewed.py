@@ -98,6 +98,8 @@ class ReviewedAnswers:
             raise ValueError("Kysymys ja vastaus tarvitaan.")
         if not citations or any(not (c.doc_id.strip() and c.title.strip() and c.quote.strip()) for c in citations):
             raise ValueError("Vastaus tarvitsee vähintään yhden lähteen, ja jokaisella lähteellä asiakirja, otsikko ja lainaus.")
+        if any(c.source_url and not c.source_url.startswith(("https://", "http://")) for c in citations):
+            raise ValueError("Lähteen verkko-osoitteen pitää alkaa https:// tai http://.")
         row = {
             "question": mask_personal_data(question), "answer": answer,
             "municipality": normalize_municipality(municipality),

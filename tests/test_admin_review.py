@@ -28,7 +28,6 @@ def service(tmp_path, monkeypatch) -> BotService:
     monkeypatch.setattr("bot.service.Answerer", FakeAnswerer)
     service = BotService(make_settings(tmp_path / "data"), ingest_on_start=False)
     service.reviewed._matcher = QuestionMatcher(WordEmbeddings())
-    monkeypatch.setattr("bot.report.base_embeddings", lambda settings: WordEmbeddings())
     return service
 
 

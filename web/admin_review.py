@@ -35,7 +35,7 @@ TEMPLATES = {
 <style>body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:70rem}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #ccc;padding:.3rem;text-align:left;vertical-align:top}nav a{margin-right:1rem}
 .virhe{color:#a00}label{display:block;margin:.4rem 0}textarea,input[type=text]{width:100%}
-fieldset{margin:.5rem 0}</style></head><body>
+fieldset{margin:.5rem 0}.teksti{white-space:pre-wrap}form.rivissa{display:inline}</style></head><body>
 <nav><a href="/admin">Ylläpito</a><a href="/admin/questions">Kysymysloki</a><a href="/admin/gaps">Sisältöaukot</a>
 <a href="/admin/reviewed">Tarkistetut vastaukset</a><a href="/admin/superseded">Vanhentuneet asiakirjat</a></nav>
 <h1>{{ title }}</h1>{% if error %}<p class="virhe" role="alert">{{ error }}</p>{% endif %}
@@ -55,7 +55,7 @@ fieldset{margin:.5rem 0}</style></head><body>
 {% else %}<tr><td colspan="6">Ei kysymyksiä.</td></tr>{% endfor %}</table>{% endblock %}""",
     "question": """{% extends "layout" %}{% block content %}
 <p>{{ row.created_at|local }} · {{ row.municipality or "koko Keski-Suomi" }} ·
-{{ count_labels[row.outcome] }}</p><h2>Vastaus</h2><p style="white-space:pre-wrap">{{ row.answer }}</p>
+{{ count_labels[row.outcome] }}</p><h2>Vastaus</h2><p class="teksti">{{ row.answer }}</p>
 <h2>Lähteet</h2>{% for c in row.citations %}<div><p>[{{ c.n }}] {{ c.title }}{% if c.page %}, s. {{ c.page }}{% endif %}
 ({{ c.doc_id }}): ”{{ c.quote }}” –
 {% if c.n in row.reviews %}merkitty <strong>{{ "oikeaksi" if row.reviews[c.n] else "vääräksi" }}</strong>{% else %}ei arvioitu{% endif %}</p>
@@ -94,7 +94,7 @@ fieldset{margin:.5rem 0}</style></head><body>
 <h2>Uusi tarkistettu vastaus</h2>{% include "reviewed_form" %}{% endblock %}""",
     "superseded": """{% extends "layout" %}{% block content %}<p><a href="/admin/superseded.json">JSON</a></p>
 <p>Vanhentuneeksi merkittyjä asiakirjoja ei enää lainata ajantasaisina.</p><ul>
-{% for doc_id in doc_ids %}<li>{{ doc_id }} <form method="post" action="/admin/superseded/unmark" style="display:inline">
+{% for doc_id in doc_ids %}<li>{{ doc_id }} <form class="rivissa" method="post" action="/admin/superseded/unmark">
 <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="doc_id" value="{{ doc_id }}">
 <button>Palauta ajantasaiseksi</button></form></li>{% else %}<li>Ei vanhentuneita asiakirjoja.</li>{% endfor %}</ul>
 <form method="post" action="/admin/superseded"><input type="hidden" name="csrf" value="{{ csrf }}">
@@ -193,11 +193,11 @@ def review_router(service: BotService, require_admin: Callable[..., Any], csrf_t
 
     @router.get("/gaps")
     def gaps_page(days: int = DEFAULT_DAYS) -> HTMLResponse:
-        return render("gaps", title="Sisältöaukot", report=gap_report(service.settings, max(1, days)))
+        return render("gaps", title="Sisältöaukot", report=gap_report(service.settings, max(1, days), reviewed.matcher))
 
     @router.get("/gaps.json")
     def gaps_json(days: int = DEFAULT_DAYS) -> dict:
-        return gap_report(service.settings, max(1, days)).as_json()
+        return gap_report(service.settings, max(1, days), reviewed.matcher).as_json()
 
     @router.get("/reviewed")
     def reviewed_page(csrf: str = token) -> HTMLResponse:
