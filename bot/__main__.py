@@ -3,6 +3,7 @@
     python -m bot search "kysymys" [--k 8] [--json]
     python -m bot ask "kysymys" [--municipality NAME] [--json]
     python -m bot ask --batch FILE.jsonl
+    python -m bot report [--json] [--days 30]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 from bot.conversation import history_pairs
+from bot.report import DEFAULT_DAYS, gap_report
 from bot.settings import settings_or_exit
 
 
@@ -32,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--municipality", help="prefer this municipality's documents")
     ask.add_argument("--batch", type=Path, help="JSON-lines file with a 'question' per line")
     ask.add_argument("--json", action="store_true")
-    for sub in (search, ask):
+    report = commands.add_parser("report", help="content gaps: the most frequent questions answered badly or not at all")
+    report.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"how many days back (default {DEFAULT_DAYS})")
+    report.add_argument("--json", action="store_true")
+    for sub in (search, ask, report):
         sub.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
     return parser
 
@@ -43,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_or_exit(data_dir=args.sub_data_dir or args.data_dir)
     if args.command == "search":
         return run_search(settings, args)
+    if args.command == "report":
+        if args.days < 1:
+            parser.error("--days must be at least 1")
+        return run_report(settings, args)
     if args.batch is None and not args.question:
         parser.error("ask needs a question or --batch FILE")
     if args.batch is not None and not args.batch.exists():
@@ -66,6 +75,12 @@ def run_search(settings, args) -> int:
         where = f", s. {r.page}" if r.page else ""
         print(f"{n}. [{hit.score:.4f}] {r.title}{where} ({r.doc_id})")
         print(f"   {r.text[:240]}{'…' if len(r.text) > 240 else ''}")
+    return 0
+
+
+def run_report(settings, args) -> int:
+    report = gap_report(settings, days=args.days)
+    print(json.dumps(report.as_json(), ensure_ascii=False) if args.json else report.as_text())
     return 0
 
 

@@ -1,39 +1,26 @@
 """Thumbs up/down with an optional comment, stored with the question, answer and citations.
 
-SQLite under the data directory by default; ILMASTO_DATABASE_URL selects another database that SQLAlchemy
-supports (e.g. postgresql+psycopg://user:pass@host/db with the ``postgres`` extra).
+Stored in the app's database (bot/database.py). The question and the comment are written with personal data
+masked, like the question log.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, insert, select
+from sqlalchemy import insert, select
 
-metadata = MetaData()
-feedback_table = Table(
-    "feedback",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("rating", String(8), nullable=False),
-    Column("comment", Text, nullable=False, default=""),
-    Column("question", Text, nullable=False),
-    Column("answer", Text, nullable=False),
-    Column("citations", Text, nullable=False),
-)
+from bot.database import feedback_table, open_database
+from bot.privacy import mask_personal_data
+
 RATINGS = ("up", "down")
 MAX_COMMENT_CHARS = 2000
 
 
 class FeedbackStore:
     def __init__(self, url: str):
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url, future=True)
-        metadata.create_all(self.engine)
+        self.engine = open_database(url)
 
     def add(self, rating: str, question: str, answer: str, citations: list[dict], comment: str = "") -> int:
         if rating not in RATINGS:
@@ -41,13 +28,21 @@ class FeedbackStore:
         with self.engine.begin() as conn:
             result = conn.execute(
                 insert(feedback_table).values(
-                    created_at=datetime.now(timezone.utc), rating=rating, comment=(comment or "")[:MAX_COMMENT_CHARS],
-                    question=question, answer=answer, citations=json.dumps(citations, ensure_ascii=False),
+                    created_at=datetime.now(timezone.utc), rating=rating,
+                    comment=mask_personal_data((comment or "")[:MAX_COMMENT_CHARS]),
+                    question=mask_personal_data(question), answer=answer,
+                    citations=json.dumps(citations, ensure_ascii=False),
                 )
             )
             return int(result.inserted_primary_key[0])
 
-    def all(self) -> list[dict]:
+    def all(self, rating: str | None = None, days: int | None = None) -> list[dict]:
+        """Every feedback row, oldest first; optionally only one rating or the last ``days`` days."""
+        query = select(feedback_table).order_by(feedback_table.c.id)
+        if rating is not None:
+            query = query.where(feedback_table.c.rating == rating)
+        if days is not None:
+            query = query.where(feedback_table.c.created_at >= datetime.now(timezone.utc) - timedelta(days=days))
         with self.engine.connect() as conn:
-            rows = conn.execute(select(feedback_table).order_by(feedback_table.c.id)).mappings().all()
+            rows = conn.execute(query).mappings().all()
         return [{**row, "citations": json.loads(row["citations"])} for row in rows]

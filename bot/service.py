@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from bot.answer import Answer, AnswerEvent, Answerer, Final, final_answer
 from bot.finnish import load_dictionary_in_background
+from bot.questionlog import QuestionLog
+from bot.reviewed import ReviewedAnswers
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,8 @@ class BotService:
     def __init__(self, settings: Settings, ingest_on_start: bool = True):
         self.settings = settings
         self.status = IndexStatus()
-        self.observers: list[AnswerObserver] = []
+        self.question_log, self.reviewed = QuestionLog(settings), ReviewedAnswers(settings)
+        self.observers: list[AnswerObserver] = [self.question_log.record]
         self._answerer: Answerer | None = None
         self._ready = threading.Event()
         self._reloading = threading.Lock()
@@ -86,9 +89,11 @@ class BotService:
 
     def stream(self, question: str, municipality: str | None = None,
                history: list[tuple[str, str]] | None = None) -> Iterator[AnswerEvent]:
-        """The answer's events (text pieces, then Final); observers see the final answer."""
+        """The answer's events (text pieces, then Final): a reviewed answer when one matches, else the
+        answer engine's; observers see the final answer."""
         self.follow_ingest()
-        for event in self.answerer.stream(question, municipality, history):
+        events = self.reviewed.stream(question, municipality, history)
+        for event in events or self.answerer.stream(question, municipality, history):
             if isinstance(event, Final):
                 for observer in self.observers:
                     observer(question, municipality, event.answer)

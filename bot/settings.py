@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     allowed_origins: Origins = ()
     rate_limit_per_minute: int = Field(30, ge=0)
     max_body_bytes: Count = 16_384
+    # Question log (bot/questionlog.py).
+    question_log: bool = True  # false: questions are not logged at all
+    log_retention_days: Count = 180  # logged questions older than this are deleted
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

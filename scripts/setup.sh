@@ -26,3 +26,8 @@ if [ "$PROFILE" = dev ] && [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
+if [ "$PROFILE" = dev ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then  # tests/services_postgres.py
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
