@@ -68,6 +68,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
     max_body_bytes: int = 16_384
+    # Web: the shared rate limit and the privacy notice (helper "web").
+    redis_url: str | None = None  # redis://host:port/db shares the question rate limit between app processes
+    log_retention_days: int = 180  # how long asked questions are kept; the privacy notice tells users
 
     @property
     def collection_name(self) -> str:
@@ -122,6 +125,8 @@ ENV_VARS: dict[str, str] = {
     "ILMASTO_ALLOWED_ORIGINS": "allowed_origins",
     "ILMASTO_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "ILMASTO_MAX_BODY_BYTES": "max_body_bytes",
+    "ILMASTO_REDIS_URL": "redis_url",
+    "ILMASTO_LOG_RETENTION_DAYS": "log_retention_days",
 }
 
 
