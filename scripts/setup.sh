@@ -11,10 +11,11 @@ fi
 if [ "${1:-}" = "--dev" ]; then
   # torch in the same command as sentence-transformers, pinned, so pip takes the CPU build and not a CUDA one.
   .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[dev,st,llm]"
-  if [ ! -x /usr/bin/chromium ]; then
+  # Chromium for the browser tests, redis-server for the test of two app processes behind one rate limit.
+  if [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+    $SUDO apt-get install -y -qq chromium fonts-dejavu-core redis-server >/dev/null
   fi
 else
   .venv/bin/python -m pip install -q -e .

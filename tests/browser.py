@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
+
+import uvicorn
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,3 +38,21 @@ def blocking_violations(page_or_frame) -> list[str]:
     results = Axe().run(page_or_frame, options=AXE_OPTIONS).response
     return [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:5]}"
             for v in results["violations"] if v["impact"] in BLOCKING]
+
+
+def serve(app) -> Iterator[str]:
+    """An ASGI app served by uvicorn on a free loopback port, from a thread: yields its base URL, then stops it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

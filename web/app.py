@@ -52,7 +52,8 @@ def document_response(path: Path) -> FileResponse:
     else:
         media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     disposition = "inline" if media.split(";")[0] in INLINE_TYPES else "attachment"
-    return FileResponse(path, media_type=media, content_disposition_type=disposition, headers=DOCUMENT_HEADERS)
+    return FileResponse(path, media_type=media, filename=path.name, content_disposition_type=disposition,
+                        headers=DOCUMENT_HEADERS)
 
 
 def create_app(service: BotService) -> FastAPI:
