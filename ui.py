@@ -170,7 +170,7 @@ def build_ui(service: BotService, limit: QuestionLimit | None = None) -> gr.Bloc
     max_chars = service.settings.max_question_chars
     with gr.Blocks(title=TITLE, analytics_enabled=False) as ui:
         gr.Markdown(f"# {TITLE}\n\n{INTRO}")
-        status = gr.Markdown(service.status.message, elem_id="tila")  # a callable: read on every page load
+        status = gr.Markdown(service.status.message(), elem_id="tila")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 municipality = gr.Dropdown(
@@ -203,6 +203,7 @@ def build_ui(service: BotService, limit: QuestionLimit | None = None) -> gr.Bloc
         bad.click(lambda c, text: chat.rate(c, "down", text), [conversation, comment], [thanks, comment],
                   api_name=False)
         chatbot.like(chat.like, [conversation], [thanks], api_name=False)
+        ui.load(service.status.message, None, status, api_name=False)  # current on every page load, not as built
         if not service.status.dense_ready:
             timer = gr.Timer(3)
 

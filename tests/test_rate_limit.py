@@ -62,10 +62,11 @@ def ask_through_the_queue(base: str, fn_index: int, question: str) -> str:
 def test_the_chat_publishes_no_gradio_api(limited_app):
     info = httpx.get(f"{limited_app}/gradio_api/info").json()
     assert not info.get("named_endpoints") and not info.get("unnamed_endpoints"), info
-    for name in ("ask", "respond", "predict", "false"):
-        response = httpx.post(f"{limited_app}/gradio_api/call/{name}", json={"data": [QUESTION, None, "Laukaa"]})
-        assert response.status_code >= 400, (name, response.text)
-        assert "event_id" not in response.text
+    for name in ("ask", "respond", "predict", "false", "false_1"):
+        for route in ("call", "run"):
+            response = httpx.post(f"{limited_app}/gradio_api/{route}/{name}", json={"data": [QUESTION, None, "Laukaa"]})
+            assert response.status_code == 404, (route, name, response.text)
+            assert response.json() == {"detail": "Sivua ei löydy."}
 
 
 def test_flooding_the_gradio_queue_meets_the_same_limit_as_the_api(limited_app):
@@ -75,6 +76,13 @@ def test_flooding_the_gradio_queue_meets_the_same_limit_as_the_api(limited_app):
     assert "Liian monta kysymystä" in ask_through_the_queue(limited_app, fn_index, QUESTION)
     api = httpx.post(f"{limited_app}/api/ask", json={"question": QUESTION})  # the same address, the same count
     assert api.status_code == 429 and api.json()["detail"] == RATE_LIMITED
+
+
+def test_the_gradio_queue_has_the_body_limit_of_the_api(limited_app):
+    response = httpx.post(f"{limited_app}/gradio_api/queue/join", json={
+        "data": ["ilmasto " * 5000, None, "Koko Keski-Suomi"], "fn_index": chat_dependency(limited_app),
+        "session_hash": uuid.uuid4().hex, "event_data": None, "trigger_id": None})
+    assert response.status_code == 413 and "liian suuri" in response.json()["detail"]
 
 
 def start_app(port: int, data_dir, env: dict[str, str]) -> subprocess.Popen:

@@ -32,8 +32,8 @@ from web.inputs import MAX_HISTORY, capped_history, finnish_errors, readable_tex
 from web.ratelimit import RATE_LIMITED, QuestionLimit
 
 API_PREFIX = "/api/"
-# Paths of the Gradio queue that carry a chat question: the body limit covers them as well.
-GRADIO_QUESTION_PREFIXES = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
+# The path of the Gradio queue that carries a chat question: the body limit covers it as well.
+GRADIO_QUEUE_JOIN = "/gradio_api/queue/join"
 # Answers run in worker threads (the embedding engine releases the GIL); four at a time keep two cores busy
 # (scripts/load_test.py) while the rest wait in line, up to QUEUE_WAIT_S.
 ANSWER_SLOTS = 4
@@ -265,14 +265,15 @@ def allowed_origins(settings: Settings) -> list[str]:
 
 
 class BodyLimit:
-    """Refuses question bodies (/api/*, the Gradio queue) over max_bytes with 413, counting what arrives (a Content-Length can lie)."""
+    """Refuses question bodies (/api/*, the Gradio queue) over max_bytes with 413, counting what arrives (a
+    Content-Length can lie)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int):
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith((API_PREFIX, GRADIO_QUEUE_JOIN)):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
