@@ -36,8 +36,8 @@ def blocking_violations(page_or_frame) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page_or_frame, options=AXE_OPTIONS).response
-    return [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:5]}"
-            for v in results["violations"] if v["impact"] in BLOCKING]
+    return [f"{v['id']} ({v['impact']}) at {node['target']}: {node['failureSummary']}"
+            for v in results["violations"] if v["impact"] in BLOCKING for node in v["nodes"]]
 
 
 def serve(app) -> Iterator[str]:

@@ -32,8 +32,9 @@ from web.inputs import MAX_HISTORY, capped_history, finnish_errors, readable_tex
 from web.ratelimit import RATE_LIMITED, QuestionLimit
 
 API_PREFIX = "/api/"
-# The path of the Gradio queue that carries a chat question: the body limit covers it as well.
-GRADIO_QUEUE_JOIN = "/gradio_api/queue/join"
+# The paths by which the chat page sends events (the queue, and /run for the few unqueued ones such as the
+# example questions): the body limit covers them as well. The question limit itself is in the chat's handler.
+GRADIO_EVENTS = ("/gradio_api/queue/join", "/gradio_api/run/")
 # Answers run in worker threads (the embedding engine releases the GIL); four at a time keep two cores busy
 # (scripts/load_test.py) while the rest wait in line, up to QUEUE_WAIT_S.
 ANSWER_SLOTS = 4
@@ -273,7 +274,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith((API_PREFIX, GRADIO_QUEUE_JOIN)):
+        if scope["type"] != "http" or not scope["path"].startswith((API_PREFIX, *GRADIO_EVENTS)):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []

@@ -27,8 +27,8 @@ from web.widget import widget_router
 # Shown as text, never rendered; anything else the browser could render (HTML, SVG) is downloaded instead.
 TEXT_SUFFIXES = (".md", ".txt", ".csv")
 INLINE_TYPES = ("application/pdf", "text/plain")
-# Gradio's own API routes: the chat page needs none of them (it uses the queue), and the product documents /api/*.
-UNPUBLISHED_GRADIO_ROUTES = ("/gradio_api/call/{rest:path}", "/gradio_api/run/{rest:path}")
+# Gradio's client API: the chat page never uses it (it uses the queue), and the product documents /api/* instead.
+UNPUBLISHED_GRADIO_ROUTE = "/gradio_api/call/{rest:path}"
 NOT_FOUND = "Sivua ei löydy."
 DOCUMENT_HEADERS = {"Content-Security-Policy": "sandbox; default-src 'none'; frame-ancestors 'self'",
                     "X-Content-Type-Options": "nosniff"}
@@ -69,10 +69,9 @@ def create_app(service: BotService) -> FastAPI:
     def source_file(doc_id: str) -> FileResponse:
         return document_response(resolve_document(service, doc_id))
 
-    for route in UNPUBLISHED_GRADIO_ROUTES:
-        @app.api_route(route, methods=["GET", "POST"], include_in_schema=False)
-        def unpublished(rest: str) -> None:
-            raise HTTPException(status_code=404, detail=NOT_FOUND)
+    @app.api_route(UNPUBLISHED_GRADIO_ROUTE, methods=["GET", "POST"], include_in_schema=False)
+    def unpublished(rest: str) -> None:
+        raise HTTPException(status_code=404, detail=NOT_FOUND)
 
     @app.middleware("http")
     async def no_framing_elsewhere(request, call_next):

@@ -86,7 +86,7 @@ def sources_html(answer: Answer | None) -> str:
             f'<div class="lahde" id="lahde-{c.n}" data-n="{c.n}">'
             f'<div class="lahde-otsikko"><span class="lahde-nro">[{c.n}]</span> {html.escape(c.title)}</div>'
             f'<div class="lahde-tiedot">{" · ".join(m for m in meta if m)}</div>'
-            f'<blockquote class="lahde-teksti">{highlighted_passage(c)}</blockquote>'
+            f'<blockquote class="lahde-teksti" tabindex="0">{highlighted_passage(c)}</blockquote>'
             f'<div class="lahde-linkit">{" · ".join(links)}</div></div>'
         )
     return '<div class="lahteet">' + "".join(cards) + "</div>"
@@ -103,6 +103,10 @@ CSS = """
 .lahde-teksti mark { background: #fff3b0; }
 .lahde-linkit { font-size: 0.85em; margin-top: 6px; }
 .lahteet-tyhja { color: #57606a; }
+/* WCAG 2.1 AA contrast (4.5:1) where Gradio's default theme falls short */
+.info-text { color: #57606a !important; }
+#laheta { background: #2f6f3e !important; border-color: #2f6f3e !important; color: #fff !important; }
+#laheta:hover { background: #24562f !important; }
 """
 
 # Clicking a marker [n] in an answer brings its card in the sources panel into view.
