@@ -95,3 +95,11 @@ def test_feedback_goes_to_the_answer_it_was_given_for(settings):
     assert chat.rate(Conversation(), "up", "")[0].startswith("Kysy ensin")
     assert {(f["rating"], f["question"]) for f in chat.feedback.all()} == {("up", "Ensimmäinen kysymys ilmastosta?"),
                                                                          ("down", "Toinen kysymys ilmastosta?")}
+
+
+def test_html_and_markdown_in_a_question_are_shown_as_text(settings):
+    chat = ChatWindow(ScriptedService(settings), QuestionLimit(0))
+    messages = last(chat.respond("<script>alert('x')</script> Mitä [linkki](javascript:alert(1)) on?", Conversation(),
+                                 None))[1]
+    assert "<script>" not in messages[0]["content"] and "&lt;script&gt;" in messages[0]["content"]
+    assert "](javascript" not in messages[0]["content"]
