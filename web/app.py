@@ -84,4 +84,6 @@ def create_app(service: BotService) -> FastAPI:
     app.include_router(widget_router(service.settings))
     add_api_middleware(app, service.settings)
 
-    return gr.mount_gradio_app(app, build_ui(service, limit), path="/", css=CSS, js=MARKER_JS, footer_links=[])
+    # show_error=False: should a handler fail after all, the page says only that it failed, never the exception text.
+    return gr.mount_gradio_app(app, build_ui(service, limit), path="/", css=CSS, js=MARKER_JS, footer_links=[],
+                               show_error=False)
