@@ -221,8 +221,8 @@ def api_router(service: BotService, limit: QuestionLimit) -> APIRouter:
     @router.post("/ask", responses={200: {"model": AnswerJson}, **ERRORS})
     async def ask(body: AskRequest, request: Request) -> dict:  # type: ignore[valid-type]
         """A cited Finnish answer, the same object as `python -m bot ask --json`."""
+        ensure_ready()  # before counting: a 503 costs nothing and the caller will ask again
         await check_limit(limit, request)
-        ensure_ready()
         async with slots.held():
             answer = await run_in_threadpool(service.answer, body.question, body.municipality, body.pairs())
         return answer.as_json()
@@ -233,8 +233,8 @@ def api_router(service: BotService, limit: QuestionLimit) -> APIRouter:
         **ERRORS})
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:  # type: ignore[valid-type]
         """The answer as server-sent events, for showing it while it is written."""
+        ensure_ready()  # before counting: a 503 costs nothing and the caller will ask again
         await check_limit(limit, request)
-        ensure_ready()
         await slots.acquire()
         return _SlotStream(sse_events(service.stream(body.question, body.municipality, body.pairs())), slots.release)
 
