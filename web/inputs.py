@@ -27,7 +27,6 @@ MESSAGES = {
     "literal_error": "Arvon pitää olla \"user\" tai \"assistant\"",
     "model_type": "Arvon pitää olla olio",
     "model_attributes_type": "Arvon pitää olla olio",
-    "json_invalid": "Pyynnön runko ei ole kelvollista JSONia",
     "dict_type": "Arvon pitää olla olio",
 }
 
