@@ -6,10 +6,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from starlette.routing import Mount
 
 from bot.answer import Answer, Citation, Final, TextPiece
+from bot.service import IndexStatus
 from conftest import make_settings
 from ui import FAILED, UNREADABLE, ChatWindow, Conversation
+from web.app import create_app
 from web.ratelimit import RATE_LIMITED, QuestionLimit
 
 
@@ -103,3 +106,9 @@ def test_html_and_markdown_in_a_question_are_shown_as_text(settings):
                                  None))[1]
     assert "<script>" not in messages[0]["content"] and "&lt;script&gt;" in messages[0]["content"]
     assert "](javascript" not in messages[0]["content"]
+
+
+def test_should_a_handler_fail_the_page_shows_no_exception_text(settings):
+    service = SimpleNamespace(settings=settings, status=IndexStatus(chunks=1, lexical_ready=True, dense_ready=True))
+    gradio = next(route.app for route in create_app(service).routes if isinstance(route, Mount))
+    assert gradio.get_blocks().show_error is False
