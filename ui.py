@@ -12,19 +12,23 @@ import argparse
 import itertools
 import logging
 import sys
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from bot.settings import settings_or_exit  # sets the offline environment before gradio is imported
 
 import gradio as gr  # noqa: E402
 
-from bot.answer import Final  # noqa: E402
-from bot.conversation import question_answer_pairs  # noqa: E402
+from bot.answer import Answer, Final  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from bot.municipalities import MUNICIPALITIES  # noqa: E402
 from bot.service import BotService, NotReady  # noqa: E402
 from bot.suggestions import EXAMPLE_QUESTIONS  # noqa: E402
-from web.render import answer_markdown, escape_markdown, sources_html  # noqa: E402
+from web.inputs import capped_history, is_readable  # noqa: E402
+from web.ratelimit import RATE_LIMITED, QuestionLimit  # noqa: E402
+from web.render import answer_markdown, escape_markdown, privacy_notice, sources_html  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 TITLE = "Keski-Suomen kuntien ilmastobotti"
 INTRO = (
@@ -35,62 +39,135 @@ INTRO = (
 )
 WHOLE_REGION = "Koko Keski-Suomi"
 THINKING = "…"
+EMPTY_QUESTION = "(tyhjä kysymys)"
+UNREADABLE_QUESTION = "(kysymystä ei voitu lukea)"
+UNREADABLE = "Kysymyksessä on merkkejä, joita en pysty käsittelemään. Kirjoita kysymys uudelleen."
+FAILED = "Vastauksen hakeminen epäonnistui. Yritä hetken kuluttua uudelleen."
+NO_ANSWER_YET = "Kysy ensin jotain, niin voit arvioida vastauksen."
+THANKS = "Kiitos palautteesta!"
 
 
-def chat_history(messages: list[dict]) -> list[tuple[str, str]]:
-    """(question, answer) pairs of the conversation so far (the questions as typed), for follow-ups."""
-    return question_answer_pairs(
-        (m["role"], m.get("metadata", {}).get("question") or m["content"]) for m in messages
-    )
+@dataclass(frozen=True)
+class Turn:
+    """One question and what the chat showed for it; the app keeps these, Gradio only displays them."""
+
+    question: str  # as typed, for follow-ups and feedback
+    shown_question: str  # Markdown
+    shown_answer: str  # Markdown
+    answer: str = ""  # the answer's text, empty when none was given (not ready, limited, failed)
+    citations: tuple[dict, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answer)
+
+    def messages(self) -> list[dict]:
+        return [{"role": "user", "content": self.shown_question}, {"role": "assistant", "content": self.shown_answer}]
 
 
-def build_ui(service: BotService) -> gr.Blocks:
-    feedback = FeedbackStore(service.settings.feedback_url)
+@dataclass(frozen=True)
+class Conversation:
+    """The turns of one browser session, in order (the chat's message i // 2 is turn i // 2)."""
 
-    def respond(question: str, messages: list[dict], municipality: str, answers: list[dict]) -> Iterator[tuple]:
-        history = chat_history(messages)
-        shown = question.strip() or "(tyhjä kysymys)"
-        messages = messages + [
-            {"role": "user", "content": escape_markdown(shown), "metadata": {"question": question}},
-            {"role": "assistant", "content": THINKING},
-        ]
-        yield "", messages, gr.update(), answers
+    turns: tuple[Turn, ...] = field(default_factory=tuple)
+
+    def history(self, max_chars: int) -> list[tuple[str, str]]:
+        """The answered (question, answer) pairs, cut to size, for rewriting a follow-up."""
+        return capped_history(((t.question, t.answer) for t in self.turns if t.answered), max_chars)
+
+    def messages(self) -> list[dict]:
+        return [m for t in self.turns for m in t.messages()]
+
+    def adding(self, turn: Turn) -> "Conversation":
+        return Conversation(self.turns + (turn,))
+
+
+def shown(question: str) -> str:
+    """The question as the chat shows it: escaped, and never text the browser cannot take."""
+    if not is_readable(question):
+        return UNREADABLE_QUESTION
+    return escape_markdown(question.strip() or EMPTY_QUESTION)
+
+
+def client_address(request: gr.Request | None) -> str | None:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None)
+
+
+class ChatWindow:
+    """The chat's event handlers: answers through the service under the shared question limit."""
+
+    def __init__(self, service: BotService, limit: QuestionLimit):
+        self.service = service
+        self.limit = limit
+        self.feedback = FeedbackStore(service.settings.feedback_url)
+
+    def respond(self, question: str, conversation: Conversation, municipality: str | None,
+                request: gr.Request | None = None) -> Iterator[tuple]:
+        """Yields (question box, chat messages, sources panel, conversation) while the answer is written."""
+        pending = Turn(question, shown(question), THINKING)
+        yield "", conversation.messages() + pending.messages(), gr.update(), conversation
+        if not is_readable(question):
+            yield self._unanswered(conversation, pending, UNREADABLE, keep="")
+            return
+        if self.limit.retry_after(client_address(request)):
+            yield self._unanswered(conversation, pending, RATE_LIMITED, keep=question)
+            return
         chosen = None if municipality in (None, "", WHOLE_REGION) else municipality
         streamed = ""
         try:
-            events = service.stream(question, municipality=chosen, history=history)
-            first = next(events)
-        except NotReady as exc:  # the question stays in the box; the answer list stays aligned with the chat
-            messages[-1] = {"role": "assistant", "content": escape_markdown(str(exc))}
-            yield question, messages, gr.update(), answers + [{"question": question, "answer": str(exc), "citations": []}]
-            return
-        for event in itertools.chain([first], events):
-            if isinstance(event, Final):
-                answer = event.answer
-                messages[-1] = {"role": "assistant", "content": answer_markdown(answer)}
-                record = {"question": question, "answer": answer.answer, "citations": [c.as_json() for c in answer.citations]}
-                yield "", messages, sources_html(answer), answers + [record]
-            else:
-                streamed += event.text
-                messages[-1] = {"role": "assistant", "content": escape_markdown(streamed)}
-                yield "", messages, gr.update(), answers
+            events = self.service.stream(question, municipality=chosen,
+                                         history=conversation.history(self.service.settings.max_question_chars))
+            for event in itertools.chain([next(events)], events):
+                if isinstance(event, Final):
+                    yield self._answered(conversation, pending, event.answer)
+                else:
+                    streamed += event.text
+                    turn = Turn(question, pending.shown_question, escape_markdown(streamed))
+                    yield "", conversation.messages() + turn.messages(), gr.update(), conversation
+        except NotReady as exc:  # the question stays in the box, to be sent again
+            yield self._unanswered(conversation, pending, str(exc), keep=question)
+        except Exception:  # the reader sees a Finnish sentence, the operator the traceback
+            log.exception("answering in the chat failed")
+            yield self._unanswered(conversation, pending, FAILED, keep=question)
 
-    def rate(answers: list[dict], rating: str, comment: str) -> tuple[str, str]:
-        if not answers:
-            return "Kysy ensin jotain, niin voit arvioida vastauksen.", comment
-        last = answers[-1]
-        feedback.add(rating, last["question"], last["answer"], last["citations"], comment)
-        return "Kiitos palautteesta!", ""
+    @staticmethod
+    def _answered(conversation: Conversation, pending: Turn, answer: Answer) -> tuple:
+        turn = Turn(pending.question, pending.shown_question, answer_markdown(answer), answer.answer,
+                    tuple(c.as_json() for c in answer.citations))
+        after = conversation.adding(turn)
+        return "", after.messages(), sources_html(answer), after
 
-    def like(answers: list[dict], data: gr.LikeData) -> str:
+    @staticmethod
+    def _unanswered(conversation: Conversation, pending: Turn, message: str, keep: str) -> tuple:
+        after = conversation.adding(Turn(pending.question, pending.shown_question, escape_markdown(message)))
+        return keep, after.messages(), gr.update(), after
+
+    def rate(self, conversation: Conversation, rating: str, comment: str) -> tuple[str, str]:
+        """Feedback from the buttons below the chat, on the latest answer."""
+        answered = [t for t in conversation.turns if t.answered]
+        if not answered:
+            return NO_ANSWER_YET, comment
+        self._store(answered[-1], rating, comment)
+        return THANKS, ""
+
+    def like(self, conversation: Conversation, data: gr.LikeData) -> str:
+        """Feedback from the thumbs on one answer in the chat."""
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         position = index // 2  # every answer follows its question
-        if 0 <= position < len(answers):
-            item = answers[position]
-            feedback.add("up" if data.liked else "down", item["question"], item["answer"], item["citations"])
-            return "Kiitos palautteesta!"
+        if 0 <= position < len(conversation.turns) and conversation.turns[position].answered:
+            self._store(conversation.turns[position], "up" if data.liked else "down")
+            return THANKS
         return ""
 
+    def _store(self, turn: Turn, rating: str, comment: str = "") -> None:
+        self.feedback.add(rating, turn.question, turn.answer, list(turn.citations), comment)
+
+
+def build_ui(service: BotService, limit: QuestionLimit | None = None) -> gr.Blocks:
+    """The chat page. None of its events is published as an API: /api/* is the documented way in."""
+    chat = ChatWindow(service, limit or QuestionLimit.from_settings(service.settings))
+    max_chars = service.settings.max_question_chars
     with gr.Blocks(title=TITLE, analytics_enabled=False) as ui:
         gr.Markdown(f"# {TITLE}\n\n{INTRO}")
         status = gr.Markdown(service.status.message(), elem_id="tila")
@@ -103,9 +180,10 @@ def build_ui(service: BotService) -> gr.Blocks:
                 chatbot = gr.Chatbot(label="Keskustelu", height=520, elem_id="keskustelu", buttons=["copy"],
                                      placeholder="Kysy esimerkiksi: Mitä ilmastolaki vaatii kunnalta?")
                 with gr.Row():
-                    question = gr.Textbox(placeholder="Kirjoita kysymys…", show_label=False, scale=5, elem_id="kysymys",
-                                          max_lines=4)
+                    question = gr.Textbox(placeholder="Kirjoita kysymys…", label="Kysymys", show_label=False,
+                                          scale=5, elem_id="kysymys", max_lines=4, max_length=max_chars)
                     send = gr.Button("Kysy", variant="primary", scale=1, elem_id="laheta")
+                gr.Markdown(privacy_notice(service.settings.log_retention_days), elem_id="tietosuoja")
                 gr.Examples(list(EXAMPLE_QUESTIONS[:6]), inputs=question, label="Esimerkkikysymyksiä")
                 with gr.Accordion("Anna palautetta viimeisimmästä vastauksesta", open=False):
                     comment = gr.Textbox(label="Kommentti (valinnainen)", max_lines=3)
@@ -116,21 +194,23 @@ def build_ui(service: BotService) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Lähteet")
                 sources = gr.HTML(sources_html(None), elem_id="lahteet")
-        answers = gr.State([])
-        inputs = [question, chatbot, municipality, answers]
-        outputs = [question, chatbot, sources, answers]
-        question.submit(respond, inputs, outputs, api_name="ask")
-        send.click(respond, inputs, outputs, api_name=False)
-        good.click(lambda a, c: rate(a, "up", c), [answers, comment], [thanks, comment])
-        bad.click(lambda a, c: rate(a, "down", c), [answers, comment], [thanks, comment])
-        chatbot.like(like, [answers], [thanks])
+        conversation = gr.State(Conversation())
+        inputs = [question, conversation, municipality]
+        outputs = [question, chatbot, sources, conversation]
+        question.submit(chat.respond, inputs, outputs, api_name=False)
+        send.click(chat.respond, inputs, outputs, api_name=False)
+        good.click(lambda c, text: chat.rate(c, "up", text), [conversation, comment], [thanks, comment], api_name=False)
+        bad.click(lambda c, text: chat.rate(c, "down", text), [conversation, comment], [thanks, comment],
+                  api_name=False)
+        chatbot.like(chat.like, [conversation], [thanks], api_name=False)
+        ui.load(service.status.message, None, status, api_name=False)  # current on every page load, not as built
         if not service.status.dense_ready:
             timer = gr.Timer(3)
 
             def refresh_status() -> tuple[str, gr.Timer]:
                 return service.status.message(), gr.Timer(active=not service.status.dense_ready)
 
-            timer.tick(refresh_status, None, [status, timer])
+            timer.tick(refresh_status, None, [status, timer], api_name=False)
     return ui
 
 

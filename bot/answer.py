@@ -133,7 +133,7 @@ class Answerer:
     def gather(self, question: str, municipality: str | None = None,
                history: list[tuple[str, str]] | None = None) -> Case:
         """Everything the decision rests on: the analysis, the passages, their sentences and how close each is."""
-        analysis = analyze(standalone_question(question, history))
+        analysis = analyze(standalone_question(question, history, self.settings.max_question_chars))
         asked = normalize_municipality(municipality) or (analysis.municipalities[0] if analysis.municipalities else None)
         hits, vector = self._retrieve(analysis, asked)
         comparing = len(analysis.municipalities) > 1

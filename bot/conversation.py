@@ -29,19 +29,26 @@ def _replace_municipality(text: str, old: str, new: str) -> str:
     return re.sub(rf"\b(?:{stems})[a-zåäö]*", new, text, flags=re.I)
 
 
-def standalone_question(question: str, history: list[tuple[str, str]] | None) -> str:
-    """The question to retrieve with: itself, or the previous question adapted by the follow-up."""
+def standalone_question(question: str, history: list[tuple[str, str]] | None, max_chars: int = 500) -> str:
+    """The question to retrieve with: itself, or the previous question adapted by the follow-up.
+
+    Never longer than max_chars (the question limit, ILMASTO_MAX_QUESTION_CHARS; the Answerer should pass its
+    setting), so that a huge earlier question cannot make one answer slow for everyone.
+    """
     previous = next((q for q, _ in reversed(history or []) if q and q.strip()), None)
     if not previous or not is_follow_up(question):
-        return question
+        return question[:max_chars]
+    previous = previous[:max_chars]
     new_places = find_municipalities(question)
     old_places = find_municipalities(previous)
     remainder = _FOLLOW_UP_OPENERS.sub("", question).strip(" ?!.")
     if new_places and old_places:
         rewritten = _replace_municipality(previous, old_places[0], new_places[0])
         extra = [w for w in remainder.split() if not _is_municipality_word(w)]
-        return " ".join([rewritten.rstrip(" ?"), *extra]).strip() + "?"
-    return f"{previous.rstrip(' ?')} – {remainder}?"
+        standalone = " ".join([rewritten.rstrip(" ?"), *extra]).strip()
+    else:
+        standalone = f"{previous.rstrip(' ?')} – {remainder}"
+    return standalone[:max_chars - 1] + "?"
 
 
 def question_answer_pairs(messages: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

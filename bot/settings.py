@@ -141,7 +141,9 @@ class Settings(BaseSettings):
     max_body_bytes: Count = 16_384
     # Question log (bot/questionlog.py).
     question_log: bool = True  # false: questions are not logged at all
-    log_retention_days: Count = 180  # logged questions older than this are deleted
+    log_retention_days: Count = 180  # logged questions older than this are deleted; the privacy notice says so
+    # Web: the shared rate limit.
+    redis_url: str | None = None  # redis://host:port/db shares the question rate limit between app processes
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

@@ -21,10 +21,11 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   .venv/bin/python -m pip install -q -r "requirements/$PROFILE.txt" -e ".$EXTRAS"
   echo "$WANT" >"$STAMP"
 fi
-if [ "$PROFILE" = dev ] && [ ! -x /usr/bin/chromium ]; then
+if [ "$PROFILE" = dev ] && { [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null; }; then
+  # Chromium for the browser tests, redis-server for the test of two app processes behind one rate limit.
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  $SUDO apt-get install -y -qq chromium fonts-dejavu-core redis-server >/dev/null
 fi
 if [ "$PROFILE" = dev ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then  # tests/services_postgres.py
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

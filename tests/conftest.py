@@ -98,27 +98,9 @@ def live_app(starter_settings):
 
 
 def serve_app(settings: Settings):
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
+    """The app over an opened store, served on a free loopback port (tests/browser.py serve)."""
     from bot.service import BotService
+    from tests.browser import serve
     from web.app import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(BotService(settings, ingest_on_start=False)), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    yield from serve(create_app(BotService(settings, ingest_on_start=False)))

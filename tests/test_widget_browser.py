@@ -15,13 +15,26 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from conftest import serve_app  # the session's conftest module (tests/ is on sys.path)
-from tests.browser import chromium
+from tests.browser import blocking_violations, chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 EXAMPLE = PROJECT_ROOT / "examples" / "host-page.html"
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
 QUESTION = "Mitä ilmastolaki vaatii kunnalta?"
+# A question, a follow-up that only makes sense after it, and an unrelated question; the municipality that each
+# answer's sources must name.
+CONVERSATION = [
+    ("Mitkä ovat Jyväskylän suurimmat päästölähteet?", "Jyväskylä"),
+    ("Entä Laukaassa?", "Laukaa"),
+    ("Mikä on Hinku-verkosto?", "Hinku"),
+]
+# On the example page the widget prefers Laukaa's material, so the conversation starts region-wide.
+HOST_CONVERSATION = [
+    ("Mitä ilmastolaki vaatii kunnalta?", "ilmasto"),
+    ("Entä Laukaassa?", "Laukaa"),
+    ("Mikä on Hinku-verkosto?", "Hinku"),
+]
 OPENED_FRAME = ("() => { const inner = document.activeElement && document.activeElement.shadowRoot;"
                 " return !!inner && !!inner.activeElement && inner.activeElement.tagName === 'IFRAME'; }")
 FOCUSED_BUTTON = ("() => { const inner = document.activeElement && document.activeElement.shadowRoot;"
@@ -81,6 +94,59 @@ def open_widget(page, url: str):
     assert button.get_attribute("aria-expanded") == "false"
     button.click()
     return button
+
+
+def converse(chat, conversation: list[tuple[str, str]]) -> None:
+    """The turns in the chat of one frame (or page), each answer cited, its sources naming what was asked about."""
+    for turn, (question, expected) in enumerate(conversation):
+        box = chat.locator("#kysymys")
+        box.fill(question)
+        box.press("Enter")
+        answer = chat.locator(".vastaus").nth(turn)
+        answer.locator(".lahteet li").first.wait_for(timeout=90_000)
+        text = answer.inner_text()
+        assert "[1]" in text and expected in answer.locator(".lahteet").inner_text(), (question, text)
+    assert chat.locator(".virhe").count() == 0
+    assert chat.locator(".kysymys").all_inner_texts() == [q for q, _ in conversation]
+
+
+def test_a_three_turn_conversation_in_the_widget_page(sites, browser):
+    app_url, _, _ = sites
+    page = browser.new_page()
+    page.goto(app_url + "/widget", wait_until="load")
+    page.locator("#kysymys").wait_for()
+    assert "180 päivää" in page.inner_text("#tietosuoja")
+    converse(page, CONVERSATION)
+    page.close()
+
+
+def test_a_three_turn_conversation_in_the_widget_on_the_host_page(sites, browser):
+    _, host_url, _ = sites
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    open_widget(page, host_url)
+    chat = page.frame_locator("iframe[title='Laukaan ilmastobotti']")
+    chat.locator("#kysymys:focus").wait_for()
+    converse(chat, HOST_CONVERSATION)
+    page.close()
+
+
+def test_the_widget_has_no_serious_accessibility_violations(sites, browser):
+    app_url, host_url, _ = sites
+    context = browser.new_context(bypass_csp=True)  # axe-core is injected as a script the page's CSP does not list
+    page = context.new_page()
+    page.goto(app_url + "/widget", wait_until="load")
+    page.locator("#kysymys").fill(QUESTION)
+    page.locator("#kysymys").press("Enter")
+    page.locator(".vastaus .lahteet li").first.wait_for(timeout=90_000)
+    assert not (found := blocking_violations(page)), "\n".join(found)
+    open_widget(page, host_url)
+    page.wait_for_function(OPENED_FRAME)
+    frame = page.frame_locator("iframe[title='Laukaan ilmastobotti']")
+    frame.locator("#kysymys").wait_for()
+    assert not (found := blocking_violations(page)), "\n".join(found)
+    inner = next(f for f in page.frames if f.url.startswith(app_url + "/widget"))
+    assert not (found := blocking_violations(inner)), "\n".join(found)
+    context.close()
 
 
 def test_ask_in_the_widget_and_close_it_with_esc(sites, browser):

@@ -2,52 +2,63 @@
 
 Answering is CPU-bound and synchronous, so it runs in worker threads, at most ANSWER_SLOTS at once; further
 requests queue for a while and then get 503, and each client address is limited to
-``rate_limit_per_minute`` questions (429). Request bodies over ``max_body_bytes`` are refused (413) before
-anything parses them, and only browsers on ``allowed_origins`` may call the app across origins (CORS, no cookies).
+``rate_limit_per_minute`` questions (429, the limit shared with the chat window: web/ratelimit.py). Request
+bodies over ``max_body_bytes`` are refused (413) before anything parses them, bodies that are no JSON get 400 and
+invalid fields 422, in Finnish and without echoing what was sent, and only browsers on ``allowed_origins`` may
+call the app across origins (CORS, no cookies).
 """
 
 import json
-import math
 import re
-import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
 from bot.answer import AnswerEvent, Final
 from bot.conversation import question_answer_pairs
-from bot.service import BotService
+from bot.service import BotService, IndexStatus
 from bot.settings import Settings
+from web.inputs import MAX_HISTORY, capped_history, finnish_errors, readable_text
+from web.ratelimit import RATE_LIMITED, QuestionLimit
 
 API_PREFIX = "/api/"
+# The paths by which the chat page sends events (the queue, and /run for the few unqueued ones such as the
+# example questions): the body limit covers them as well. The question limit itself is in the chat's handler.
+GRADIO_EVENTS = ("/gradio_api/queue/join", "/gradio_api/run/")
 # Answers run in worker threads (the embedding engine releases the GIL); four at a time keep two cores busy
 # (scripts/load_test.py) while the rest wait in line, up to QUEUE_WAIT_S.
 ANSWER_SLOTS = 4
 QUEUE_WAIT_S = 30.0
-MAX_HISTORY = 40
-RATE_LIMITED = "Liian monta kysymystä lyhyessä ajassa. Odota hetki ja kysy sitten uudelleen."
 BUSY = "Palvelussa on juuri nyt ruuhkaa. Yritä hetken kuluttua uudelleen."
 NOT_READY = "Aineistoa ladataan vielä. Yritä hetken kuluttua uudelleen."
 TOO_LARGE = "Pyyntö on liian suuri (enintään {n} tavua)."
+NOT_JSON = "Pyynnön runko ei ole kelvollista JSONia (UTF-8-koodattu, enintään kohtuullisen syvä)."
+# Why questions cannot be answered, for /api/health (Finnish / English, for the operator and monitoring).
+STORE_FAILED = "Aineiston avaaminen epäonnistui / The store could not be prepared: {error}"
+STORE_OPENING = "Aineistoa ladataan vielä / The store is still being opened"
+STORE_EMPTY = "Aineisto on tyhjä: aja python -m ingest / The store is empty: run python -m ingest"
 _ORIGIN = re.compile(r"^(\*|https?://[^\s/;,'\"]+)$")
 
 
 # ---------------------------------------------------------------- request and response shapes
 
 
+Text = Annotated[str, AfterValidator(readable_text)]
+
+
 class Turn(BaseModel):
     role: Literal["user", "assistant"]
-    content: str
+    content: Text
 
 
 class CitationJson(BaseModel):
@@ -75,6 +86,15 @@ class ErrorJson(BaseModel):
     detail: str
 
 
+class HealthJson(BaseModel):
+    status: Literal["ok", "unavailable"]
+    reason: str | None = Field(None, description="Why questions cannot be answered now (Finnish / English).")
+    store: bool
+    chunks: int
+    dense_ready: bool
+    version: str
+
+
 def ask_request_model(max_chars: int) -> type[BaseModel]:
     """The request body, with the question length limit of these settings (422 with a Finnish message)."""
 
@@ -84,11 +104,12 @@ def ask_request_model(max_chars: int) -> type[BaseModel]:
         model_config = ConfigDict(extra="forbid", json_schema_extra={
             "examples": [{"question": "Mitä ilmastolaki vaatii kunnalta?", "municipality": "Laukaa"}]})
 
-        question: str = Field(description="The question in Finnish.", json_schema_extra={"maxLength": max_chars})
-        history: list[tuple[str, str]] | list[Turn] = Field(
+        question: Text = Field(description="The question in Finnish.", json_schema_extra={"maxLength": max_chars})
+        history: list[tuple[Text, Text]] | list[Turn] = Field(
             default_factory=list, max_length=MAX_HISTORY,
-            description='Earlier turns as [question, answer] pairs or {"role", "content"} messages.')
-        municipality: str | None = Field(None, max_length=60, description="Prefer this municipality's material.")
+            description='Earlier turns as [question, answer] pairs or {"role", "content"} messages; each question is '
+                        f'cut at {max_chars} characters.')
+        municipality: Text | None = Field(None, max_length=60, description="Prefer this municipality's material.")
 
         @field_validator("question")
         @classmethod
@@ -99,50 +120,15 @@ def ask_request_model(max_chars: int) -> type[BaseModel]:
             return value
 
         def pairs(self) -> list[tuple[str, str]]:
-            """History as the Answerer takes it: (question, answer) pairs."""
+            """History as the Answerer takes it: (question, answer) pairs, each cut to size."""
             if not self.history or isinstance(self.history[0], tuple):
-                return list(self.history)
-            return question_answer_pairs((turn.role, turn.content) for turn in self.history)
+                return capped_history(self.history, max_chars)
+            return capped_history(question_answer_pairs((turn.role, turn.content) for turn in self.history), max_chars)
 
     return AskRequest
 
 
 # ---------------------------------------------------------------- limits
-
-
-class RateLimiter:
-    """A sliding one-minute window of accepted questions per client address, in memory (one process).
-
-    Used from the event loop only, so it needs no lock.
-    """
-
-    WINDOW_S = 60.0
-    FORGET_AFTER = 10_000  # addresses kept before idle ones are dropped
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
-        self.per_minute = per_minute
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-
-    def retry_after(self, client: str) -> int:
-        """0 when the question may go ahead (it is then counted), else the seconds until it may."""
-        if self.per_minute <= 0:
-            return 0
-        now = self.clock()
-        if len(self._seen) > self.FORGET_AFTER:
-            self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > now - self.WINDOW_S}
-        times = self._seen.setdefault(client, deque())
-        while times and times[0] <= now - self.WINDOW_S:
-            times.popleft()
-        if len(times) >= self.per_minute:
-            return max(1, math.ceil(times[0] + self.WINDOW_S - now))
-        times.append(now)
-        return 0
-
-    def check(self, request: Request) -> None:
-        wait = self.retry_after(request.client.host if request.client else "unknown")
-        if wait:
-            raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": str(wait)})
 
 
 class AnswerSlots:
@@ -205,11 +191,26 @@ ERRORS = {
 }
 
 
-def api_router(service: BotService) -> APIRouter:
-    """POST /api/ask, POST /api/ask/stream and GET /api/health for the service's Answerer."""
+def unavailable_reason(status: IndexStatus) -> str | None:
+    """Why questions cannot be answered now, or None when they can."""
+    if not status.lexical_ready:
+        return STORE_FAILED.format(error=status.error) if status.error else STORE_OPENING
+    if status.chunks == 0:
+        return STORE_EMPTY
+    return None
+
+
+async def check_limit(limit: QuestionLimit, request: Request) -> None:
+    """429 with Retry-After once this address has asked its share (in a thread: the count may live in Redis)."""
+    wait = await run_in_threadpool(limit.retry_after, request.client.host if request.client else None)
+    if wait:
+        raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": str(wait)})
+
+
+def api_router(service: BotService, limit: QuestionLimit) -> APIRouter:
+    """POST /api/ask, POST /api/ask/stream and GET /api/health for the service, under the shared question limit."""
     router = APIRouter(prefix="/api", tags=["api"])
     AskRequest = ask_request_model(service.settings.max_question_chars)
-    limiter = RateLimiter(service.settings.rate_limit_per_minute)
     slots = AnswerSlots()
 
     def ensure_ready() -> None:
@@ -220,8 +221,8 @@ def api_router(service: BotService) -> APIRouter:
     @router.post("/ask", responses={200: {"model": AnswerJson}, **ERRORS})
     async def ask(body: AskRequest, request: Request) -> dict:  # type: ignore[valid-type]
         """A cited Finnish answer, the same object as `python -m bot ask --json`."""
-        limiter.check(request)
-        ensure_ready()
+        ensure_ready()  # before counting: a 503 costs nothing and the caller will ask again
+        await check_limit(limit, request)
         async with slots.held():
             answer = await run_in_threadpool(service.answer, body.question, body.municipality, body.pairs())
         return answer.as_json()
@@ -232,17 +233,22 @@ def api_router(service: BotService) -> APIRouter:
         **ERRORS})
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:  # type: ignore[valid-type]
         """The answer as server-sent events, for showing it while it is written."""
-        limiter.check(request)
-        ensure_ready()
+        ensure_ready()  # before counting: a 503 costs nothing and the caller will ask again
+        await check_limit(limit, request)
         await slots.acquire()
         return _SlotStream(sse_events(service.stream(body.question, body.municipality, body.pairs())), slots.release)
 
-    @router.get("/health")
-    async def health() -> dict:
-        """Whether the store is open and the dense (embedding) index complete; never waits for either."""
+    @router.get("/health", response_model=HealthJson, responses={
+        503: {"model": HealthJson, "description": "Questions cannot be answered now; `reason` says why."}})
+    async def health() -> JSONResponse:
+        """200 when questions can be answered (dense_ready: with the embedding index too), else 503 with the
+        reason; never waits for the store."""
         status = service.status
-        return {"status": "ok", "store": status.lexical_ready and status.chunks > 0, "chunks": status.chunks,
-                "dense_ready": status.dense_ready, "version": __version__}
+        reason = unavailable_reason(status)
+        body = HealthJson(status="unavailable" if reason else "ok", reason=reason,
+                          store=status.lexical_ready and status.chunks > 0, chunks=status.chunks,
+                          dense_ready=status.dense_ready, version=__version__)
+        return JSONResponse(body.model_dump(), status_code=503 if reason else 200)
 
     return router
 
@@ -260,14 +266,15 @@ def allowed_origins(settings: Settings) -> list[str]:
 
 
 class BodyLimit:
-    """Refuses /api/* bodies over max_bytes with 413, counting what arrives (a Content-Length can lie)."""
+    """Refuses question bodies (/api/*, the Gradio queue) over max_bytes with 413, counting what arrives (a
+    Content-Length can lie)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int):
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith((API_PREFIX, *GRADIO_EVENTS)):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
@@ -286,6 +293,21 @@ class BodyLimit:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each field and rule in Finnish, without the values sent (they may not even be encodable);
+    400 when the body is no JSON at all."""
+    errors = finnish_errors(exc.errors())
+    if any(e["type"] == "json_invalid" for e in errors):
+        return JSONResponse({"detail": NOT_JSON}, status_code=400)
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def unparsable_body(request: Request, exc: HTTPException) -> JSONResponse:
+    """FastAPI's English 400 for bodies it cannot decode (not UTF-8, nested too deep), in Finnish."""
+    detail = NOT_JSON if exc.status_code == 400 else exc.detail
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def add_api_middleware(app: FastAPI, settings: Settings) -> None:

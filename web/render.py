@@ -10,11 +10,26 @@ from bot.answer import Answer, Citation
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\](){}#<>|!~])")
 _MARKER = re.compile(r"\\\[(\d+)\\\]")
+# What the chat's Markdown (GitHub-flavoured) would turn into a link by itself: "scheme://", "www." and e-mail
+# addresses. Writing one character of each as an HTML entity shows the same text without the link.
+_AUTOLINKED = re.compile(r"(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)|(@)", re.I)
+_ENTITIES = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
+PRIVACY_NOTICE = (
+    "Tietosuoja: kysymykset tallennetaan ilman IP-osoitetta tai muuta tunnistetta, ja niitä säilytetään "
+    "{days} päivää aineiston parantamiseksi. Myös antamasi palaute tallennetaan. Älä kirjoita kysymykseen "
+    "henkilötietoja, kuten nimiä, henkilötunnuksia, puhelinnumeroita tai sähköpostiosoitteita."
+)
 
 
 def escape_markdown(text: str) -> str:
-    """Text shown as Markdown, with HTML and Markdown syntax neutralised."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    """Text shown as Markdown, with HTML and Markdown syntax neutralised and no address turned into a link."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return _AUTOLINKED.sub(lambda m: _ENTITIES[m.group(0)], escaped)
+
+
+def privacy_notice(retention_days: int) -> str:
+    """What is stored, for how long, and what not to write (plain text, for the chat and the widget)."""
+    return PRIVACY_NOTICE.format(days=retention_days)
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -71,7 +86,7 @@ def sources_html(answer: Answer | None) -> str:
             f'<div class="lahde" id="lahde-{c.n}" data-n="{c.n}">'
             f'<div class="lahde-otsikko"><span class="lahde-nro">[{c.n}]</span> {html.escape(c.title)}</div>'
             f'<div class="lahde-tiedot">{" · ".join(m for m in meta if m)}</div>'
-            f'<blockquote class="lahde-teksti">{highlighted_passage(c)}</blockquote>'
+            f'<blockquote class="lahde-teksti" tabindex="0">{highlighted_passage(c)}</blockquote>'
             f'<div class="lahde-linkit">{" · ".join(links)}</div></div>'
         )
     return '<div class="lahteet">' + "".join(cards) + "</div>"
@@ -88,6 +103,10 @@ CSS = """
 .lahde-teksti mark { background: #fff3b0; }
 .lahde-linkit { font-size: 0.85em; margin-top: 6px; }
 .lahteet-tyhja { color: #57606a; }
+/* WCAG 2.1 AA contrast (4.5:1) where Gradio's default theme falls short */
+.info-text { color: #57606a !important; }
+#laheta { background: #2f6f3e !important; border-color: #2f6f3e !important; color: #fff !important; }
+#laheta:hover { background: #24562f !important; }
 """
 
 # Clicking a marker [n] in an answer brings its card in the sources panel into view.

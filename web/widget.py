@@ -7,6 +7,7 @@ origin, and it sets no cookies.
 
 import base64
 import hashlib
+import html
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.settings import Settings
 from web.api import allowed_origins
+from web.render import privacy_notice
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -27,7 +29,9 @@ def _hashes(page: str, tag: str) -> str:
 
 def widget_router(settings: Settings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    page = (STATIC / "widget.html").read_text(encoding="utf-8").replace("{{max_chars}}", str(settings.max_question_chars))
+    page = ((STATIC / "widget.html").read_text(encoding="utf-8")
+            .replace("{{max_chars}}", str(settings.max_question_chars))
+            .replace("{{privacy}}", html.escape(privacy_notice(settings.log_retention_days))))
     loader = (STATIC / "widget.js").read_text(encoding="utf-8")
     ancestors = " ".join(["'self'", *allowed_origins(settings)])
     page_headers = {
