@@ -128,3 +128,8 @@ class BotService:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.status.dense_ready
+
+    @property
+    def preparing(self) -> bool:
+        """True while the start-up ingest still runs: nothing else may write the store meanwhile."""
+        return self._thread is not None and self._thread.is_alive()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
     max_body_bytes: int = 16_384
+    # Admin page.
+    admin_token: str | None = field(default=None, repr=False)  # opens /admin; unset keeps it closed (404)
 
     @property
     def collection_name(self) -> str:
@@ -122,6 +124,7 @@ ENV_VARS: dict[str, str] = {
     "ILMASTO_ALLOWED_ORIGINS": "allowed_origins",
     "ILMASTO_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "ILMASTO_MAX_BODY_BYTES": "max_body_bytes",
+    "ILMASTO_ADMIN_TOKEN": "admin_token",
 }
 
 

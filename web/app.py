@@ -28,6 +28,7 @@ def resolve_document(service: BotService, doc_id: str) -> Path:
 
 def create_app(service: BotService) -> FastAPI:
     from ui import build_ui
+    from web.admin import admin_router
     from web.api import add_api_middleware, api_router
     from web.render import CSS, MARKER_JS
     from web.widget import widget_router
@@ -49,6 +50,7 @@ def create_app(service: BotService) -> FastAPI:
 
     app.include_router(api_router(service))
     app.include_router(widget_router(service.settings))
+    app.include_router(admin_router(service))
     add_api_middleware(app, service.settings)
 
     return gr.mount_gradio_app(app, build_ui(service), path="/", css=CSS, js=MARKER_JS, footer_links=[])
