@@ -224,10 +224,13 @@ def load_docx(path: Path, data: bytes) -> tuple[list[Block], dict, int, list[str
     import zipfile
 
     import docx
+    from docx.exceptions import PythonDocxError
+    from docx.opc.exceptions import OpcError
+    from lxml.etree import LxmlError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, LxmlError, OpcError, PythonDocxError) as exc:
         raise LoadError(f"corrupt DOCX: {exc}") from exc
 
     def items() -> Iterator[Block | tuple[int, str]]:
