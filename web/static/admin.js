@@ -34,3 +34,11 @@
 
   if (box.dataset.state === "running") poll();
 })();
+
+// Removing a document deletes its file: ask first.
+document.querySelectorAll("form.poista").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    const docId = form.querySelector("input[name=doc_id]").value;
+    if (!window.confirm(`Poistetaanko ${docId} aineistosta? Tiedosto poistetaan.`)) event.preventDefault();
+  });
+});
