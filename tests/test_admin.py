@@ -11,7 +11,6 @@ import time
 import tomllib
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
