@@ -170,7 +170,7 @@ def admin_router(service: BotService) -> APIRouter:
             raise HTTPException(404, "Not Found")
         return FileResponse(STATIC / name, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
-    # INTEGRATOR: enable once web/admin_review.py (helper "store") is merged:
+    # INTEGRATOR: once web/admin_review.py (helper "store") is merged, import review_router from it and enable:
     # router.include_router(review_router(service, auth.require_admin, auth.csrf))
     return router
 
