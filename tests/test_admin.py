@@ -23,6 +23,8 @@ from bot.feedback import FeedbackStore, feedback_table
 from bot.service import BotService, IndexStatus
 from ingest.loaders import split_front_matter
 from web.admin import admin_router, csv_cell
+from web.admin_corpus import REPORT_FILE
+from web.app import create_app
 
 TOKEN = "testitunnus-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -237,8 +239,6 @@ def test_an_existing_file_is_replaced_only_when_asked(client, small_settings):
 
 
 def test_what_files_and_reports_say_is_shown_as_text_never_as_html(client, small_settings):
-    from web.admin_corpus import REPORT_FILE
-
     evil = "<script>alert(1)</script>"
     (small_settings.data_dir / REPORT_FILE).write_text(json.dumps({
         "state": "failed", "error": evil, "report": {"added": 0, "updated": 0, "removed": 0, "unchanged": 0,
@@ -312,8 +312,6 @@ def wait_for_ingest(client: TestClient, timeout: float = 180) -> dict:
 
 @pytest.mark.slow
 def test_upload_ingest_answer_and_remove_on_the_real_service(small_settings):
-    from web.admin_corpus import REPORT_FILE
-
     settings = replace(small_settings, admin_token=TOKEN)
     service = BotService(settings, ingest_on_start=False)
     app = FastAPI()
@@ -345,8 +343,6 @@ def test_upload_ingest_answer_and_remove_on_the_real_service(small_settings):
 
 @pytest.mark.slow
 def test_the_app_serves_admin_only_with_a_token_and_the_public_pages_never_link_to_it(small_settings):
-    from web.app import create_app
-
     closed = TestClient(create_app(BotService(small_settings, ingest_on_start=False)))
     assert closed.get("/admin").status_code == 404
     app = TestClient(create_app(BotService(replace(small_settings, admin_token=TOKEN), ingest_on_start=False)))
