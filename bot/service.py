@@ -160,3 +160,7 @@ class BotService:
         finally:
             self._ready.set()
 
+    @property
+    def preparing(self) -> bool:
+        """True while the start-up ingest still runs: nothing else may write the store meanwhile."""
+        return self._thread is not None and self._thread.is_alive()

@@ -251,36 +251,43 @@ def load_html(path: Path, data: bytes) -> tuple[list[Block], dict, int, list[str
 def load_docx(path: Path, data: bytes) -> tuple[list[Block], dict, int, list[str]]:
     import io
     import zipfile
+    import zlib
 
     import docx
+    from docx.exceptions import PythonDocxError
+    from docx.opc.exceptions import OpcError
+    from lxml.etree import LxmlError
 
+    # python-docx parses parts lazily, so damage can surface anywhere while reading, as any of these.
+    damaged = (zipfile.BadZipFile, zlib.error, KeyError, ValueError, AttributeError, LxmlError, OpcError, PythonDocxError)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise LoadError(f"corrupt DOCX: {exc}") from exc
+        blocks, h1 = with_heading_paths(docx_items(document), skip_level_one=True)
+        title = document.core_properties.title or h1
+    except damaged as exc:
+        raise LoadError(f"corrupt DOCX: {type(exc).__name__}: {exc}") from exc
+    return blocks, {"title": title} if title else {}, 0, []
 
-    def items() -> Iterator[Block | tuple[int, str]]:
-        for paragraph in document.paragraphs:
-            content = paragraph.text.strip()
-            style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
-            level = re.search(r"(?:heading|otsikko)\s*(\d)", style)
-            if not content:
-                continue
-            if style == "title":
-                yield 1, content
-            elif level:
-                yield int(level.group(1)) + 1, content
-            else:
-                yield Block(content)
-        for table in document.tables:
-            for row in table.rows:
-                cells = [c.text.strip() for c in row.cells if c.text.strip()]
-                if cells:
-                    yield Block(" | ".join(cells))
 
-    blocks, h1 = with_heading_paths(items(), skip_level_one=True)
-    declared = {"title": document.core_properties.title or h1} if (document.core_properties.title or h1) else {}
-    return blocks, declared, 0, []
+def docx_items(document) -> Iterator[Block | tuple[int, str]]:
+    """Paragraphs (headings by their style) and then table rows of a python-docx Document."""
+    for paragraph in document.paragraphs:
+        content = paragraph.text.strip()
+        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+        level = re.search(r"(?:heading|otsikko)\s*(\d)", style)
+        if not content:
+            continue
+        if style == "title":
+            yield 1, content
+        elif level:
+            yield int(level.group(1)) + 1, content
+        else:
+            yield Block(content)
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                yield Block(" | ".join(cells))
 
 
 # ---------------------------------------------------------------- PDF
@@ -369,10 +376,11 @@ def load_pdf(path: Path, data: bytes) -> tuple[list[Block], dict, int, list[str]
     repeated = running_lines([t.splitlines() for t in raw_pages])
     headings: list[str] = []
     blocks = [b for number, text in enumerate(raw_pages, 1) for b in pdf_page_blocks(text, number, repeated, headings)]
-    declared = {}
-    if reader.metadata and reader.metadata.title:
-        declared["title"] = str(reader.metadata.title)
-    return blocks, declared, len(raw_pages), []
+    try:  # pypdf parses the info dictionary only now; damage there costs the title, not the text
+        title = reader.metadata.title if reader.metadata else None
+    except Exception as exc:  # the same internal error types as above
+        return blocks, {}, len(raw_pages), [f"PDF metadata unreadable ({type(exc).__name__}): title from the file name"]
+    return blocks, {"title": str(title)} if title else {}, len(raw_pages), []
 
 
 # ---------------------------------------------------------------- entry point

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot import __version__
 from bot.service import BotService
 from ui import build_ui
+from web.admin import admin_router
 from web.api import add_api_middleware, api_router, invalid_request, unparsable_body
 from web.ratelimit import QuestionLimit
 from web.render import CSS, MARKER_JS
@@ -82,6 +83,7 @@ def create_app(service: BotService) -> FastAPI:
 
     app.include_router(api_router(service, limit))
     app.include_router(widget_router(service.settings))
+    app.include_router(admin_router(service))
     add_api_middleware(app, service.settings)
 
     # show_error=False: should a handler fail after all, the page says only that it failed, never the exception text.
