@@ -68,6 +68,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30
     max_body_bytes: int = 16_384
+    # Lemmatisation (helper voikko).
+    lemmatizer: str = "auto"  # auto | voikko | simplemma; auto takes Voikko where libvoikko and voikko-fi are installed
 
     @property
     def collection_name(self) -> str:
@@ -122,6 +124,7 @@ ENV_VARS: dict[str, str] = {
     "ILMASTO_ALLOWED_ORIGINS": "allowed_origins",
     "ILMASTO_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "ILMASTO_MAX_BODY_BYTES": "max_body_bytes",
+    "ILMASTO_LEMMATIZER": "lemmatizer",
 }
 
 
