@@ -69,7 +69,7 @@ class Settings:
     rate_limit_per_minute: int = 30
     max_body_bytes: int = 16_384
     # Lemmatisation (helper voikko).
-    lemmatizer: str = "auto"  # auto | voikko | simplemma; auto takes Voikko where libvoikko and voikko-fi are installed
+    lemmatizer: str = "simplemma"  # simplemma | voikko | auto (Voikko where installed); BENCHMARKS.md says why
 
     @property
     def collection_name(self) -> str:
