@@ -90,17 +90,6 @@ def lemmatizer() -> Lemmatizer:
         return _lemmatizer
 
 
-def use_lemmatizer(choice: str) -> Lemmatizer:
-    """Switch the lemmatiser ("auto", "voikko", "simplemma"); the material's table is dropped with the old one."""
-    global _lemmatizer
-    chosen = make_lemmatizer(choice)
-    with _choosing:
-        _lemmatizer = chosen
-        _LEMMA_TABLE.clear()
-        _KNOWN_LEMMAS.clear()
-    return chosen
-
-
 def use_lemma_table(table: dict[str, str]) -> None:
     _LEMMA_TABLE.update(table)
     _KNOWN_LEMMAS.update(table.values())
