@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 from typing import Iterable
 
-import simplemma
+from bot.lemmatizers import MIN_PART, Lemmatizer, make_lemmatizer
+from bot.settings import load_settings
 
 # Abbreviations after which a full stop does not end a sentence (lower case, without the stop).
 ABBREVIATIONS = frozenset(
@@ -72,13 +72,27 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-# Lemmas of the words of the material, saved with the lexical index: loading simplemma's Finnish dictionary
-# takes seconds, and a question's words are nearly always words of the material.
+# Lemmas of the words of the material, saved with the lexical index: a question's words are nearly always words
+# of the material, so they are lemmatised exactly as the index was, and simplemma's dictionary (seconds to load)
+# is rarely needed. Their lemmas are also the readings a question's unseen word prefers.
 _LEMMA_TABLE: dict[str, str] = {}
+_KNOWN_LEMMAS: set[str] = set()
+_lemmatizer: Lemmatizer | None = None
+_choosing = threading.Lock()
+
+
+def lemmatizer() -> Lemmatizer:
+    """The lemmatiser in use: chosen by ILMASTO_LEMMATIZER on first use."""
+    global _lemmatizer
+    with _choosing:
+        if _lemmatizer is None:
+            _lemmatizer = make_lemmatizer(load_settings().lemmatizer)
+        return _lemmatizer
 
 
 def use_lemma_table(table: dict[str, str]) -> None:
     _LEMMA_TABLE.update(table)
+    _KNOWN_LEMMAS.update(table.values())
 
 
 def lemma_table(texts: Iterable[str]) -> dict[str, str]:
@@ -86,54 +100,30 @@ def lemma_table(texts: Iterable[str]) -> dict[str, str]:
     return {word: lemma(word, exact=True) for text in texts for word in set(words(text.lower()))}
 
 
-_DICTIONARY_READY = threading.Event()
-_deferring = False
-
-
 def load_dictionary_in_background() -> None:
-    """Load the lemmatizer's dictionary (seconds of pure Python) without making a question wait for it.
+    """Prepare the lemmatiser without making a question wait for it (simplemma's dictionary takes seconds).
 
     Until it is loaded, a word that the material does not contain is taken as it is: it could not match the
     lexical index anyway unless another form of it is in the material, and the dense ranking still sees it.
     """
-    global _deferring
-    _deferring = True
-
-    def load() -> None:
-        _dictionary_lemma("kunnalta")
-        _DICTIONARY_READY.set()
-
-    threading.Thread(target=load, name="load-lemmatizer", daemon=True).start()
+    lemmatizer().load_in_background()
 
 
 def lemma(word: str, exact: bool = False) -> str:
-    """The Finnish lemma of one lower-cased word: from the material's table, else from simplemma.
+    """The Finnish lemma of one lower-cased word: from the material's table, else from the lemmatiser.
 
-    ``exact`` (ingest) always waits for the dictionary; questions do not while it is loading.
+    ``exact`` (ingest) always waits for the dictionary and reads every word alike; a question does not wait,
+    and its unseen words prefer readings that are lemmas of the material.
     """
     if word.isdigit():
         return word
     known = _LEMMA_TABLE.get(word)
     if known is not None:
         return known
-    if not exact and _deferring and not _DICTIONARY_READY.is_set():
-        return word
-    return _dictionary_lemma(word)
-
-
-@lru_cache(maxsize=300_000)
-def _dictionary_lemma(word: str) -> str:
-    """simplemma's lemma, cached (the vocabulary of the material is small).
-
-    simplemma sometimes cuts a compound to its first part ("ilmastolain" -> "ilmasto"); when the cut-off tail
-    is itself a known word ("lain" -> "laki"), the compound is rebuilt ("ilmastolaki").
-    """
-    base = simplemma.lemmatize(word, lang="fi").lower()
-    if word.startswith(base) and len(word) - len(base) >= 4:
-        tail = simplemma.lemmatize(word[len(base) :], lang="fi").lower()
-        if len(tail) >= 3 and simplemma.is_known(tail, lang="fi"):
-            return base + tail
-    return base
+    if exact:
+        return lemmatizer().lemma(word)
+    chosen = lemmatizer()
+    return chosen.lemma(word, _KNOWN_LEMMAS) if chosen.ready() else word
 
 
 def lemmas(text: str, drop_stopwords: bool = True, exact: bool = False) -> list[str]:
@@ -150,18 +140,25 @@ def lemmas(text: str, drop_stopwords: bool = True, exact: bool = False) -> list[
 
 
 class CompoundSplitter:
-    """Adds the known parts of a compound lemma, so "päästö" also finds "kasvihuonekaasupäästö".
+    """Adds the parts of a compound lemma, so "päästö" also finds "kasvihuonekaasupäästö".
 
-    Parts are looked up in a vocabulary of lemmas that occur on their own in the material, which keeps the
+    Voikko splits at the boundaries its analysis gives. Otherwise (simplemma, or a word Voikko does not know)
+    parts are looked up in a vocabulary of lemmas that occur on their own in the material, which keeps the
     splitter from inventing parts ("kunta" in "kuntalainen" is fine; random letter runs are not).
     """
 
-    MIN_PART = 4
+    MIN_PART = MIN_PART
 
-    def __init__(self, vocabulary: Iterable[str]):
+    def __init__(self, vocabulary: Iterable[str], analyser: Lemmatizer | None = None):
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= self.MIN_PART and w.isalpha())
+        self.analyser = analyser or lemmatizer()
 
     def parts(self, word: str) -> list[str]:
+        """Head and modifier of ``word``, as the lemmatiser or else the vocabulary finds them, or nothing."""
+        own = self.analyser.compound_parts(word)
+        return own if own is not None else self.vocabulary_parts(word)
+
+    def vocabulary_parts(self, word: str) -> list[str]:
         """The known head and modifier of ``word`` (longest known suffix first), or nothing."""
         if len(word) < 2 * self.MIN_PART or not word.isalpha():
             return []

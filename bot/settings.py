@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     log_retention_days: Count = 180  # logged questions older than this are deleted; the privacy notice says so
     # Web: the shared rate limit.
     redis_url: str | None = None  # redis://host:port/db shares the question rate limit between app processes
+    # Lemmatisation.
+    lemmatizer: Literal["simplemma", "voikko", "auto"] = "simplemma"  # auto: Voikko where installed; BENCHMARKS.md says why
     # Admin page.
     admin_token: str | None = Field(None, min_length=16, repr=False)  # opens /admin; unset keeps it closed (404)
 

@@ -32,3 +32,10 @@ if [ "$PROFILE" = dev ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
+# Voikko (Finnish lemmas and compound parts from morphology) where the machine lets us install it: as root or
+# with password-less sudo, through apt. Without it the app lemmatises with simplemma (ILMASTO_LEMMATIZER=auto).
+if ! dpkg -s libvoikko1 voikko-fi >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  { command -v apt-get >/dev/null && $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libvoikko1 voikko-fi >/dev/null; } \
+    || echo "setup: Voikko not installed (needs apt and root); lemmatising with simplemma" >&2
+fi
