@@ -19,7 +19,7 @@ from bot.settings import settings_or_exit  # sets the offline environment before
 
 import gradio as gr  # noqa: E402
 
-from bot.answer import Answer, Final  # noqa: E402
+from bot.answer_types import Answer, Final  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from bot.municipalities import MUNICIPALITIES  # noqa: E402
 from bot.service import BotService, NotReady  # noqa: E402

@@ -27,6 +27,7 @@ from bot.llm import LLMAnswerer
 from bot.municipalities import normalize_municipality
 from bot.question import QuestionAnalysis, analyze
 from bot.retrieval import Hit, Retriever
+from bot.reviewed import SupersededDocuments
 from bot.settings import Settings
 from bot.suggestions import related_suggestions
 
@@ -69,8 +70,9 @@ class Answerer:
     """Holds the retriever (and optional LLM) of one data directory; thread-safe for reading."""
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None, llm: LLMAnswerer | None = None,
-                 embeddings: CachedEmbeddings | None = None):
+                 embeddings: CachedEmbeddings | None = None, superseded: SupersededDocuments | None = None):
         self.settings = settings
+        self.superseded = superseded or SupersededDocuments(settings)
         self.retriever = retriever or Retriever(settings)
         self.embeddings = embeddings or get_embeddings(settings)
         self.thresholds = Thresholds(min_similarity=settings.min_similarity, min_relevance=settings.min_relevance)
@@ -136,6 +138,8 @@ class Answerer:
         analysis = analyze(standalone_question(question, history, self.settings.max_question_chars))
         asked = normalize_municipality(municipality) or (analysis.municipalities[0] if analysis.municipalities else None)
         hits, vector = self._retrieve(analysis, asked)
+        outdated = self.superseded.superseded_doc_ids()
+        hits = [h for h in hits if h.record.doc_id not in outdated]  # marked superseded: never cited as current
         comparing = len(analysis.municipalities) > 1
         sentences = quotable_sentences(hits, None if comparing else asked, self.retriever.lexical.expand)
         similarities = cosine_similarities(vector, self.embeddings.cached([s.text for s in sentences]))

@@ -14,7 +14,6 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,10 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.database import citation_review_table, open_database, question_log_table
 from bot.municipalities import find_municipality, normalize_municipality
 from bot.privacy import mask_personal_data
+from bot.answer_types import Answer
 from bot.settings import Settings
 
-if TYPE_CHECKING:  # only for the type: the report command need not load the answer engine
-    from bot.answer import Answer
 
 log = logging.getLogger(__name__)
 PURGE_INTERVAL_S = 24 * 3600

@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.answer import Answer, AnswerEvent, Citation, Final, TextPiece
+from bot.answer_types import Answer, AnswerEvent, Citation, Final, TextPiece
 from bot.conversation import standalone_question
 from bot.database import open_database, reviewed_answer_table, superseded_table
 from bot.embeddings import base_embeddings

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bot.answer import Answer, AnswerEvent, Answerer, Final, final_answer
+from bot.answer import Answerer
+from bot.answer_types import Answer, AnswerEvent, Final, final_answer
 from bot.finnish import load_dictionary_in_background
 from bot.questionlog import QuestionLog
 from bot.reviewed import ReviewedAnswers

@@ -105,6 +105,23 @@ def gather(answerer: Answerer, items: list[dict], cache: Path | None = None) -> 
     return cases
 
 
+# Each signal switched off in turn, the rest as fitted: what it adds.
+ABLATIONS: dict[str, dict[str, float | bool]] = {
+    "no semantic evidence": {"semantic": 0.0},
+    "no fit to the kind of question": {"missing_fit": 1.0, "wrong_year": 1.0},
+    "no context terms for later parts": {"context": 0.0},
+    "no passage rank": {"passage_rank": 0.0},
+    "unheard-of names not refused": {"refuse_unheard_of": False},
+    "no evidence thresholds": {"min_evidence": 0.0, "min_lexical": 0.0},
+}
+
+
+def ablated(params: Params, changes: dict[str, float | bool]) -> Params:
+    for name, value in changes.items():
+        params = with_value(params, name, value)
+    return params
+
+
 HEADLINE = ("every_fact_found", "fact_share", "refusal_accuracy", "refusal_accuracy_off_topic",
             "refusal_accuracy_unanswerable", "false_refusals", "words_median", "words_max")
 
@@ -113,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("data/eval"))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--fit", action=argparse.BooleanOptionalAction, default=True,
+                        help="--no-fit scores the current defaults only (with ablations)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--test", action="store_true", help="score the test split once with the fitted values")
     parser.add_argument("--cache", type=Path, help="keep the gathered questions in this file between runs")
@@ -125,14 +144,22 @@ def main() -> None:
     cases = gather(answerer, tune, args.cache and args.cache.with_suffix(".tune.pickle"))
     start = (answerer.scorer.weights, answerer.thresholds)
     report = {"current": {k: figures(answerer, tune, cases, start)[k] for k in HEADLINE}}
-    folds = cross_validate(answerer, tune, cases, start, args.folds, args.rounds)
-    report["cross_validated"] = {k: round(sum(f[k] or 0 for f in folds) / len(folds), 3) for k in HEADLINE}
-    fitted = fit(answerer, tune, cases, start, args.rounds)
-    report["fitted"] = {"weights": asdict(fitted[0]), "thresholds": asdict(fitted[1])}
-    report["tune_with_fitted"] = {k: figures(answerer, tune, cases, fitted)[k] for k in HEADLINE}
+    fitted = start
+    if args.fit:
+        folds = cross_validate(answerer, tune, cases, start, args.folds, args.rounds)
+        report["cross_validated"] = {k: round(sum(f[k] or 0 for f in folds) / len(folds), 3) for k in HEADLINE}
+        fitted = fit(answerer, tune, cases, start, args.rounds)
+        report["fitted"] = {"weights": asdict(fitted[0]), "thresholds": asdict(fitted[1])}
+        report["tune_with_fitted"] = {k: figures(answerer, tune, cases, fitted)[k] for k in HEADLINE}
+    splits = {"tune": (tune, cases)}
     if args.test:
         test = in_split(questions, "test")
-        report["test_with_fitted"] = {k: figures(answerer, test, gather(answerer, test, args.cache and args.cache.with_suffix(".test.pickle")), fitted)[k] for k in HEADLINE}
+        splits["test"] = (test, gather(answerer, test, args.cache and args.cache.with_suffix(".test.pickle")))
+        report["test_with_fitted"] = {k: figures(answerer, *splits["test"], fitted)[k] for k in HEADLINE}
+    report["ablations"] = {
+        name: {split: {k: figures(answerer, items, split_cases, ablated(fitted, changes))[k] for k in HEADLINE[:5]}
+               for split, (items, split_cases) in splits.items()}
+        for name, changes in ABLATIONS.items()}
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -129,3 +129,13 @@ def test_supporting_points_stay_few_and_related(engine):
 @pytest.mark.parametrize("checked, stale", [("2026-11-30", False), ("2020-01-01", True), (None, False), ("x", False)])
 def test_documents_checked_long_ago_are_flagged(checked, stale):
     assert is_stale(checked, 730, today=date(2026, 12, 1)) is stale
+
+
+def test_a_document_marked_superseded_is_never_cited(engine):
+    question = "Mitkä ovat Laukaan suurimmat päästölähteet?"
+    assert any(c.doc_id == "kunnat/laukaa.md" for c in engine.answer(question).citations)
+    engine.superseded.mark("kunnat/laukaa.md")
+    try:
+        assert all(c.doc_id != "kunnat/laukaa.md" for c in engine.answer(question).citations)
+    finally:
+        engine.superseded.unmark("kunnat/laukaa.md")

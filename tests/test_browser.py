@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.answer import Answer, Citation, Final, TextPiece
+from bot.answer_types import Answer, Citation, Final, TextPiece
 from bot.service import BotService
 from bot.settings import PROJECT_ROOT
 from tests.browser import blocking_violations, chromium, serve

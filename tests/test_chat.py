@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from starlette.routing import Mount
 
-from bot.answer import Answer, Citation, Final, TextPiece
+from bot.answer_types import Answer, Citation, Final, TextPiece
 from bot.service import IndexStatus
 from conftest import make_settings
 from ui import FAILED, UNREADABLE, ChatWindow, Conversation

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from fpdf import FPDF
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from bot.answer import Answer, Citation, Final, TextPiece
+from bot.answer_types import Answer, Citation, Final, TextPiece
 from bot.service import IndexStatus
 from bot.settings import load_settings
 from ingest.loaders import LoadedDocument, LoadError, load_document

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from bot.answer import Answer, Citation, Final, TextPiece
+from bot.answer_types import Answer, Citation, Final, TextPiece
 from bot.database import question_log_table
 from bot.privacy import mask_personal_data
 from bot.questionlog import QuestionLog

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
-from bot.answer import AnswerEvent, Final
+from bot.answer_types import AnswerEvent, Final
 from bot.conversation import question_answer_pairs
 from bot.service import BotService, IndexStatus
 from bot.settings import Settings

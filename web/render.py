@@ -6,7 +6,7 @@ import html
 import re
 from urllib.parse import quote
 
-from bot.answer import Answer, Citation
+from bot.answer_types import Answer, Citation
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\](){}#<>|!~])")
 _MARKER = re.compile(r"\\\[(\d+)\\\]")
