@@ -9,7 +9,6 @@ import json
 import re
 import time
 import tomllib
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -41,7 +40,7 @@ class FakeService:
 
 def admin_client(settings, token: str | None = TOKEN) -> TestClient:
     app = FastAPI()
-    app.include_router(admin_router(FakeService(replace(settings, admin_token=token))))
+    app.include_router(admin_router(FakeService(settings.replace(admin_token=token))))
     return TestClient(app)
 
 
@@ -215,7 +214,7 @@ def test_bad_uploads_are_refused_with_the_reason_and_nothing_is_saved(client, sm
 
 
 def test_an_upload_over_max_file_mb_is_413(small_settings):
-    client = admin_client(replace(small_settings, max_file_mb=0.001))
+    client = admin_client(small_settings.replace(max_file_mb=0.001))
     response = upload(client, log_in(client), "iso.md", b"# Iso\n\n" + b"sana " * 400)
     assert response.status_code == 413 and "liian suuri" in response.text
 
@@ -312,7 +311,7 @@ def wait_for_ingest(client: TestClient, timeout: float = 180) -> dict:
 
 @pytest.mark.slow
 def test_upload_ingest_answer_and_remove_on_the_real_service(small_settings):
-    settings = replace(small_settings, admin_token=TOKEN)
+    settings = small_settings.replace(admin_token=TOKEN)
     service = BotService(settings, ingest_on_start=False)
     app = FastAPI()
     app.include_router(admin_router(service))
@@ -345,7 +344,7 @@ def test_upload_ingest_answer_and_remove_on_the_real_service(small_settings):
 def test_the_app_serves_admin_only_with_a_token_and_the_public_pages_never_link_to_it(small_settings):
     closed = TestClient(create_app(BotService(small_settings, ingest_on_start=False)))
     assert closed.get("/admin").status_code == 404
-    app = TestClient(create_app(BotService(replace(small_settings, admin_token=TOKEN), ingest_on_start=False)))
+    app = TestClient(create_app(BotService(small_settings.replace(admin_token=TOKEN), ingest_on_start=False)))
     assert app.get("/admin").status_code == 401
     assert app.get("/admin/ingest/status", headers=BEARER).status_code == 200
     for public in ("/", "/widget", "/widget.js", "/openapi.json"):

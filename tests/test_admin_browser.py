@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 
@@ -16,7 +15,7 @@ TOKEN = "selaintesti-0123456789"
 
 @pytest.fixture
 def admin_app(small_settings):
-    yield from serve_app(replace(small_settings, admin_token=TOKEN))
+    yield from serve_app(small_settings.replace(admin_token=TOKEN))
 
 
 def test_log_in_upload_and_ingest_with_progress(admin_app, tmp_path):

@@ -62,6 +62,14 @@ def highlighted_passage(citation: Citation) -> str:
     return passage
 
 
+def finnish_date(iso: str) -> str:
+    """2026-12-01 as 1.12.2026; anything else as it is."""
+    parts = iso.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{int(parts[2])}.{int(parts[1])}.{parts[0]}"
+    return iso
+
+
 def relevance_label(citation: Citation, best: float) -> str:
     share = citation.relevance / best if best else 0
     return "hyvin osuva" if share > 0.8 else "osuva" if share > 0.5 else "osittain osuva"
@@ -76,7 +84,9 @@ def sources_html(answer: Answer | None) -> str:
     cards = []
     for c in answer.citations:
         meta = [f"s. {c.page}" if c.page else None, html.escape(c.municipality) if c.municipality else "Koko maakunta",
-                f"tiedot: {html.escape(c.date)}" if c.date else None, f"osuvuus: {relevance_label(c, best)}"]
+                f"tiedot: {html.escape(c.date)}" if c.date else None,
+                f"tarkistettu: {html.escape(finnish_date(c.checked))}" if c.checked else None,
+                f"osuvuus: {relevance_label(c, best)}"]
         links = [f'<a href="{html.escape(document_link(c))}" target="_blank" rel="noopener">Avaa asiakirja'
                  f'{" (s. " + str(c.page) + ")" if c.page else ""}</a>']
         url = safe_url(c.source_url)
