@@ -247,7 +247,8 @@ def sentence_phase(settings: Settings, records: list[ChunkRecord], progress: boo
     them from the cache); returns how many were embedded."""
     embeddings = get_embeddings(settings)
     texts = list(dict.fromkeys(t for r in records for t in sentence_texts(r.text)))
-    missing = [t for t in texts if t not in embeddings.cached(texts)]
+    have = embeddings.cached(texts)
+    missing = [t for t in texts if t not in have]
     with tqdm(total=len(missing), desc="Lauseiden upotukset", unit=" lause", disable=_quiet(progress),
               file=sys.stderr) as bar:
         for start in range(0, len(missing), SENTENCE_BATCH):

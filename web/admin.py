@@ -23,6 +23,7 @@ from bot.feedback import RATINGS, FeedbackStore
 from bot.municipalities import MUNICIPALITIES
 from bot.service import BotService
 from ingest.loaders import DOC_TYPES
+from web.admin_review import review_router
 from web.admin_auth import WRONG_TOKEN, AdminAuth, AdminSession, check_body_size, check_origin
 from web.admin_corpus import (DocumentMeta, IngestJob, UploadError, corpus_documents, corpus_folders,
                               remove_document, save_upload)
