@@ -149,7 +149,8 @@ class Answerer:
         """Answer, answer in part or refuse (other weights and thresholds are for fitting them on `tune`)."""
         evidence = (scorer or self.scorer).score(case.analysis, case.sentences, case.hits, case.similarities)
         unheard_of = frozenset(t for t in case.analysis.terms if self.scorer.term_weights.unheard_of(t))
-        return decide(case.analysis, case.coverage, case.hits, evidence, unheard_of, thresholds or self.thresholds)
+        return decide(case.analysis, case.coverage, case.hits, evidence, unheard_of, case.asked,
+                      thresholds or self.thresholds)
 
     def respond(self, case: Case, decision: Decision) -> Answer:
         """The extractive answer or the refusal the decision calls for."""

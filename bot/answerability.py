@@ -25,11 +25,13 @@ class Thresholds:
     """Fitted on the tune split (scripts/tune_answers.py); BENCHMARKS.md has the figures."""
 
     min_similarity: float = 0.85  # best passage's cosine similarity below which the question is off-topic
-    min_coverage: float = 0.1  # share of the question's lemmas the best passages must hold (with dense)
+    min_coverage: float = 0.0  # share of the question's lemmas the best passages must hold (with dense)
     min_relevance: float = 0.3  # the same while only lexical search is ready
-    min_evidence: float = 0.30  # a part's best sentence score below which the part is not covered
-    min_lexical: float = 0.2  # and its lexical share below which it is not covered, whatever its meaning
+    min_evidence: float = 0.4  # a part's best sentence score below which the part is not covered
+    min_lexical: float = 0.3  # and its lexical share below which it is not covered, whatever its meaning
     refuse_unheard_of: bool = True  # a part naming something the material never mentions is not covered
+    min_semantic_alone: float = 1.0  # a sentence this close in meaning covers a part whatever its words
+    local_figures: bool = True  # an amount or a date for one municipality must come from material about it
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,17 @@ def off_topic(coverage: float, hits: Sequence[Hit], thresholds: Thresholds) -> b
     return coverage < thresholds.min_relevance
 
 
-def judge_part(part: QuestionPart, evidence: Sequence[Evidence], unheard_of: frozenset[str],
+def judge_part(part: QuestionPart, evidence: Sequence[Evidence], unheard_of: frozenset[str], place: str | None,
                thresholds: Thresholds) -> PartVerdict:
     """The part's evidence that is strong enough, or none (with the named years or the words the material
-    lacks)."""
+    lacks). A figure or a date asked for one municipality (``place``) must come from material about it: a
+    region-wide number is no answer to "how much in Karstula"."""
     if thresholds.refuse_unheard_of and part.terms & unheard_of:
         return PartVerdict(part, (), unheard_of=part.terms & unheard_of)
-    strong = [e for e in evidence if e.score >= thresholds.min_evidence and e.lexical >= thresholds.min_lexical]
+    strong = [e for e in evidence if e.score >= thresholds.min_evidence and e.lexical >= thresholds.min_lexical
+              or e.semantic >= thresholds.min_semantic_alone]
+    if place and thresholds.local_figures and part.kind in ("amount", "time"):
+        strong = [e for e in strong if place in e.sentence.places]
     if part.years:
         dated = [e for e in strong if part.years & e.sentence.years]
         if not dated:
@@ -78,13 +84,14 @@ def judge_part(part: QuestionPart, evidence: Sequence[Evidence], unheard_of: fro
 
 
 def decide(analysis: QuestionAnalysis, coverage: float, hits: Sequence[Hit], evidence: Sequence[Sequence[Evidence]],
-           unheard_of: frozenset[str], thresholds: Thresholds) -> Decision:
+           unheard_of: frozenset[str], place: str | None, thresholds: Thresholds) -> Decision:
     """The route for the whole question."""
     if analysis.personal_data:
         return Decision("refuse", "personal_data")
     if off_topic(coverage, hits, thresholds):
         return Decision("refuse", "off_topic")
-    verdicts = [judge_part(part, found, unheard_of, thresholds) for part, found in zip(analysis.parts, evidence)]
+    place = place if len(analysis.municipalities) < 2 else None  # a comparison is about several
+    verdicts = [judge_part(part, found, unheard_of, place, thresholds) for part, found in zip(analysis.parts, evidence)]
     covered = sum(v.covered for v in verdicts)
     if covered == 0:
         return Decision("refuse", "not_covered", verdicts)

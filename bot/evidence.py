@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.finnish import lemmas, split_sentences
+from bot.municipalities import find_municipalities
 from bot.question import QuestionAnalysis, QuestionPart, years_in
 from bot.retrieval import Hit
 
@@ -55,6 +56,7 @@ class Sentence:
     has_amount: bool
     has_date: bool
     has_name: bool
+    places: frozenset[str]  # the municipalities it is about: its document's and those it names
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,13 @@ class Evidence:
 class Weights:
     """How the signals combine; fitted on the tune split (scripts/tune_answers.py), see BENCHMARKS.md."""
 
-    semantic: float = 0.5  # share of the semantic signal in a sentence's score (the rest is lexical)
-    semantic_floor: float = 0.78  # cosine at or below which a sentence is semantically unrelated
+    semantic: float = 0.6  # share of the semantic signal in a sentence's score (the rest is lexical)
+    semantic_floor: float = 0.8  # cosine at or below which a sentence is semantically unrelated
     semantic_span: float = 0.12  # cosine above the floor that counts as fully related
-    missing_fit: float = 0.55  # score factor for a sentence without what the kind asks for
-    wrong_year: float = 0.3  # score factor for a sentence without the year the question names
-    passage_rank: float = 0.3  # how much the passage's retrieval score moves a sentence's
-    context: float = 0.3  # share of a part's lexical score that comes from the rest of the question
+    missing_fit: float = 0.85  # score factor for a sentence without what the kind asks for
+    wrong_year: float = 0.1  # score factor for a sentence without the year the question names
+    passage_rank: float = 0.5  # how much the passage's retrieval score moves a sentence's
+    context: float = 0.1  # share of a part's lexical score that comes from the rest of the question
 
 
 class TermWeights:
@@ -137,6 +139,7 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
                 text=text, hit_index=hit_index, position=position, lemmas=plain, terms=frozenset(expand(list(plain))),
                 years=years_in(text), has_amount=bool(_AMOUNT.search(text)), has_date=bool(_DATE.search(text)),
                 has_name=bool(_PROPER.search(text)),
+                places=frozenset(find_municipalities(text)) | ({hit.record.municipality} if hit.record.municipality else set()),
             ))
     return out
 

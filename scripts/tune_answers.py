@@ -28,7 +28,7 @@ from bot.conversation import history_pairs
 from bot.evidence import EvidenceScorer, Weights
 from bot.settings import load_settings
 
-GRID: dict[str, tuple[float, ...]] = {
+GRID: dict[str, tuple[float | bool, ...]] = {
     "semantic": (0.0, 0.25, 0.5, 0.6, 0.75, 0.9, 1.0),
     "semantic_floor": (0.72, 0.74, 0.76, 0.78, 0.80),
     "semantic_span": (0.04, 0.06, 0.09, 0.12),
@@ -40,6 +40,8 @@ GRID: dict[str, tuple[float, ...]] = {
     "min_coverage": (0.0, 0.1, 0.2, 0.3),
     "min_evidence": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
     "min_lexical": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
+    "min_semantic_alone": (0.87, 0.88, 0.89, 0.9, 0.91, 0.92, 1.0),
+    "local_figures": (True, False),
 }
 WEIGHT_FIELDS = {f.name for f in fields(Weights)}
 Params = tuple[Weights, Thresholds]
@@ -113,6 +115,7 @@ ABLATIONS: dict[str, dict[str, float | bool]] = {
     "no passage rank": {"passage_rank": 0.0},
     "unheard-of names not refused": {"refuse_unheard_of": False},
     "no evidence thresholds": {"min_evidence": 0.0, "min_lexical": 0.0},
+    "region-wide figures answer for a municipality": {"local_figures": False},
 }
 
 
