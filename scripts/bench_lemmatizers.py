@@ -20,15 +20,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmark import answers, dev_set, ensure_ingested, ranking_metrics  # noqa: E402
+from benchmark import answers, dev_set, ensure_ingested, ranking_metrics
 
-from bot.finnish import lemmatizer, words  # noqa: E402
-from bot.retrieval import Retriever  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from ingest.loaders import load_document, read_sidecar  # noqa: E402
-from ingest.pipeline import discover  # noqa: E402
+from bot.finnish import lemmatizer, words
+from bot.retrieval import Retriever
+from bot.settings import load_settings
+from ingest.loaders import load_document, read_sidecar
+from ingest.pipeline import discover
 
 LEMMATIZERS = ("simplemma", "voikko")
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from ingest.loaders import split_front_matter  # noqa: E402  (one front-matter parser for the whole project)
+from ingest.loaders import split_front_matter  # one front-matter parser for the whole project
 
 DEFAULT_DOCUMENTS = [ROOT / "corpus", ROOT / "scripts" / "tietopaketti"]
 SOURCE_SUFFIXES = {".txt", ".md", ".html", ".htm"}

@@ -21,14 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmark import ensure_ingested, percentile
+
+from bot.settings import load_settings
+from ingest.loaders import load_document, read_sidecar
+from ingest.pipeline import discover
+
 ROOT = Path(__file__).resolve().parent.parent
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from benchmark import ensure_ingested, percentile  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from ingest.loaders import load_document, read_sidecar  # noqa: E402
-from ingest.pipeline import discover  # noqa: E402
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 SPLITS = ("tune", "test", "all")
