@@ -148,7 +148,7 @@ class Answerer:
     def decide(self, case: Case, scorer: EvidenceScorer | None = None, thresholds: Thresholds | None = None) -> Decision:
         """Answer, answer in part or refuse (other weights and thresholds are for fitting them on `tune`)."""
         evidence = (scorer or self.scorer).score(case.analysis, case.sentences, case.hits, case.similarities)
-        unheard_of = frozenset(t for t in case.analysis.terms if self.scorer.term_weights.unheard_of(t))
+        unheard_of = frozenset(t for t in case.analysis.names if self.scorer.term_weights.unheard_of(t))
         return decide(case.analysis, case.coverage, case.hits, evidence, unheard_of, case.asked,
                       thresholds or self.thresholds)
 

@@ -37,6 +37,8 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
         ("yesno", r"^\s*\w+(ko|kö)\b"),
     )
 )
+# "kuinka suuri osuus": the adjective belongs to the question word, not to the topic.
+_ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|monta|pitkä\w*|kauan)\b", re.I)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|21\d{2})\b")
 _PART_SPLIT = re.compile(
     r"\?\s+(?=\S)|[,;]?\s+(?:ja|sekä|entä|mutta)\s+(?=(?:mitä|mitkä|mikä|miten|milloin|kuka|ketkä|paljonko|montako|"
@@ -55,7 +57,7 @@ QUESTION_LEMMAS = frozenset(
     onko ovatko voida voi saada saa pitää tarvita kertoa kerro selittää selitä luetella luettele mainita mainitse
     tietää tiedetään haluta haluaisin olla ole asia tieto osata millainen minkä verran kaikki kaikkea me meidän
     meillä meille meiltä meitä teidän te sinä sä mä minä mun mulle kiinnostaa kysyä kysymys vastaus
-    entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi verrata vertaa vertailla""".split()
+    entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi verrata vertaa vertailla tulla kumpi kumman kummassa""".split()
 )
 
 
@@ -77,6 +79,7 @@ class QuestionAnalysis:
     years: frozenset[str]
     personal_data: bool
     terms: frozenset[str] = field(default_factory=frozenset)
+    names: frozenset[str] = field(default_factory=frozenset)  # lemmas of the names it uses (capitalised, hyphenated)
 
     @property
     def kind(self) -> Kind:
@@ -94,6 +97,7 @@ def question_kind(text: str) -> Kind:
 
 def content_terms(text: str) -> frozenset[str]:
     """Lemmas that carry the topic: no stopwords, question words or municipality names (retrieval's job)."""
+    text = _ASKING_PHRASE.sub(" ", text)
     return frozenset(
         lemma for lemma in lemmas(text) if lemma not in QUESTION_LEMMAS and not find_municipalities(lemma)
         and not lemma.isdigit()
@@ -118,7 +122,16 @@ def analyze(question: str) -> QuestionAnalysis:
         years=frozenset(_YEAR.findall(question)),
         personal_data=bool(_PERSONAL.search(question)),
         terms=content_terms(question),
+        names=name_terms(question),
     )
+
+
+def name_terms(question: str) -> frozenset[str]:
+    """Lemmas of the words written as names: capitalised after the first word, or hyphenated compounds
+    ("Ilmastoseteli-avustusta"). A name the material never uses means the material does not cover it."""
+    tokens = words(question)
+    named = [w for i, w in enumerate(tokens) if "-" in w or (i > 0 and w[:1].isupper())]
+    return frozenset(lemmas(" ".join(named))) & content_terms(question)
 
 
 def years_in(text: str) -> frozenset[str]:
