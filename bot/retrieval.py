@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.errors import ChromaError
 
 from bot.embeddings import base_embeddings
 from bot.lexical import LexicalIndex, load_matching
@@ -75,9 +77,18 @@ class Retriever:
                 log.warning("the saved BM25 index does not fit the %d chunk records and the settings: "
                             "building it in memory", len(records))
             lexical = LexicalIndex.build(records, self.settings.split_compounds)
+        if hasattr(self, "_snapshot") and generation != self._snapshot.generation:
+            self._reopen_chroma()
         self._snapshot = Snapshot(records, {r.id: r for r in records}, lexical,
                                   np.array([r.municipality or "" for r in records]), generation)
         self.dense_ready()
+
+    def _reopen_chroma(self) -> None:
+        """Embedded Chroma keeps its index in memory per process: after another process's ingest it must be
+        opened anew to see the new vectors (a server needs nothing)."""
+        if not self.settings.chroma_host:
+            SharedSystemClient.clear_system_cache()
+        self.__dict__.pop("_collection", None)
 
     def is_stale(self) -> bool:
         """True when an ingest (in any process) finished after this snapshot was read."""
@@ -127,9 +138,18 @@ class Retriever:
 
     def dense_ranking(self, snapshot: Snapshot, query_vector: list[float], municipality: str | None,
                       n: int) -> list[tuple[str, float]]:
-        """Chroma's nearest chunks; ids the snapshot does not know (a newer or older ingest) are left out."""
+        """Chroma's nearest chunks; ids the snapshot does not know (a newer or older ingest) are left out.
+
+        Embedded Chroma in one process does not see what another process (an ingest from the command line)
+        wrote until it reopens: its query may then fail, and the question is answered lexically meanwhile.
+        """
         where = {"municipality": municipality} if municipality else None
-        result = self.collection.query(query_embeddings=[query_vector], n_results=n, where=where, include=["distances"])
+        try:
+            result = self.collection.query(query_embeddings=[query_vector], n_results=n, where=where,
+                                           include=["distances"])
+        except ChromaError:
+            log.warning("dense query failed (the store changed under this process); lexical ranking only")
+            return []
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0]) if i in snapshot.by_id]
 
     # ------------------------------------------------------------ search
