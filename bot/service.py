@@ -76,8 +76,10 @@ class BotService:
         self._ready = threading.Event()
         self._reloading = threading.Lock()
         self._generation_checked = time.monotonic()
+        self._thread: threading.Thread | None = None
         if ingest_on_start:
-            threading.Thread(target=self._prepare, name="prepare-store", daemon=True).start()
+            self._thread = threading.Thread(target=self._prepare, name="prepare-store", daemon=True)
+            self._thread.start()
         else:
             self._open()
 
