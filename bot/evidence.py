@@ -107,8 +107,8 @@ class TermWeights:
             return False
         if self._vocabulary is None:
             self._vocabulary = sorted(w for w in self._df if w.isalpha())
-        return not any(w.startswith(head) or head.startswith(w) and len(w) >= UNHEARD_MIN_LETTERS
-                       for w in self._vocabulary) and not get_close_matches(head, self._vocabulary, n=1, cutoff=0.8)
+        return not any(w.startswith(head) for w in self._vocabulary) \
+            and not get_close_matches(head, self._vocabulary, n=1, cutoff=0.8)
 
 
 def sentence_texts(text: str) -> list[str]:
@@ -234,7 +234,8 @@ class EvidenceScorer:
         if not parts:
             return PART_WEIGHT if term in sentence.terms or _derived(term, sentence.lemmas) else 0.0
         leaves = [p for p in parts if not self.parts(p) & parts] or list(parts)
-        written = sum(1.0 if p in sentence.lemmas else 0.5 if _derived(p, sentence.lemmas) else 0.0 for p in leaves)
+        written = sum(1.0 if p in sentence.lemmas else WRITTEN_OUT_WEIGHT if p in sentence.terms
+                      else 0.5 if _derived(p, sentence.lemmas) else 0.0 for p in leaves)
         if written:
             return WRITTEN_OUT_WEIGHT * written / len(leaves)
         return PART_WEIGHT if parts & sentence.terms else 0.0
