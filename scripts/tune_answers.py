@@ -132,7 +132,7 @@ HEADLINE = ("every_fact_found", "fact_share", "refusal_accuracy", "refusal_accur
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("data/eval"))
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds of tune (1: none)")
     parser.add_argument("--fit", action=argparse.BooleanOptionalAction, default=True,
                         help="--no-fit scores the current defaults only (with ablations)")
     parser.add_argument("--rounds", type=int, default=2)
@@ -148,9 +148,10 @@ def main() -> None:
     start = (answerer.scorer.weights, answerer.thresholds)
     report = {"current": {k: figures(answerer, tune, cases, start)[k] for k in HEADLINE}}
     fitted = start
-    if args.fit:
+    if args.fit and args.folds > 1:
         folds = cross_validate(answerer, tune, cases, start, args.folds, args.rounds)
         report["cross_validated"] = {k: round(sum(f[k] or 0 for f in folds) / len(folds), 3) for k in HEADLINE}
+    if args.fit:
         fitted = fit(answerer, tune, cases, start, args.rounds)
         report["fitted"] = {"weights": asdict(fitted[0]), "thresholds": asdict(fitted[1])}
         report["tune_with_fitted"] = {k: figures(answerer, tune, cases, fitted)[k] for k in HEADLINE}
