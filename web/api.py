@@ -69,6 +69,7 @@ class CitationJson(BaseModel):
     municipality: str | None
     source_url: str | None
     quote: str = Field(description="The sentence used in the answer, verbatim from the cited passage.")
+    checked: str | None = Field(description="When the document's facts were last checked (YYYY-MM-DD).")
 
 
 class AnswerJson(BaseModel):
@@ -76,6 +77,8 @@ class AnswerJson(BaseModel):
 
     answer: str = Field(description="Finnish answer text with citation markers [n].")
     refused: bool = Field(description="True when the material does not cover the question.")
+    outcome: Literal["answered", "partial", "refused"] = Field(
+        description="partial: answered in part, the answer says which part the material does not cover.")
     citations: list[CitationJson]
     seconds: float
     suggestions: list[str] = Field(description="Questions the material does answer (after a refusal).")
