@@ -9,7 +9,7 @@ material does not cover is said in plain Finnish, never papered over with nearby
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.answerability import Decision, PartVerdict
 from bot.evidence import Evidence, Sentence
@@ -91,6 +91,14 @@ def neighbour_with_fact(best: Evidence, sentences: Sequence[Sentence], kind: str
     return None
 
 
+def local_first(verdict: PartVerdict, asked: str | None) -> PartVerdict:
+    """For a question about one municipality, its own material leads; region-wide evidence supports."""
+    if not asked:
+        return verdict
+    ordered = sorted(verdict.evidence, key=lambda e: asked not in e.sentence.places)  # stable: by score within
+    return replace(verdict, evidence=ordered)
+
+
 def _label(sentence: Sentence, hits: Sequence[Hit], asked: str | None, comparing: bool) -> str:
     """A prefix naming the place when the sentence's municipality is not the one asked about."""
     place = hits[sentence.hit_index].record.municipality
@@ -109,7 +117,7 @@ def compose(analysis: QuestionAnalysis, decision: Decision, hits: Sequence[Hit],
     selection = _Selection(hits)
     comparing = len(analysis.municipalities) > 1
     direct: list[str] = []
-    covered = [v for v in decision.parts if v.covered]
+    covered = [local_first(v, asked) for v in decision.parts if v.covered]
     best_score = max(v.evidence[0].score for v in covered)
 
     def add(sentence: Sentence, into: list[str]) -> None:
