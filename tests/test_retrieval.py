@@ -10,16 +10,18 @@ from ingest.pipeline import ingest
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("question, doc_id", [
-    ("Mitä ilmastolaki vaatii kunnalta?", "tietopaketti/osa-2-kunnan-rooli-ilmastojohtaminen-ja-verkostot.pdf"),
-    ("Mistä kunta voi hakea rahoitusta ilmastotyöhön?", "materiaalit/rahoitus.md"),
-    ("Miten kunta voi varautua tulviin ja helteisiin?", "materiaalit/sopeutuminen.md"),
-    ("Mitä Äänekoskella on tehty ilmastotyössä?", "kunnat/aanekoski.md"),
-    ("Mikä on Hiilineutraali Keski-Suomi 2030 -tiekartan tavoite?", "alue/keski-suomen-ilmastotyo.md"),
+@pytest.mark.parametrize("question, doc_ids", [
+    ("Mitä ilmastolaki vaatii kunnalta?", {"tietopaketti/osa-2-kunnan-rooli-ilmastojohtaminen-ja-verkostot.pdf"}),
+    ("Mistä kunta voi hakea rahoitusta ilmastotyöhön?", {"materiaalit/rahoitus.md"}),
+    ("Miten kunta voi varautua tulviin ja helteisiin?", {"materiaalit/sopeutuminen.md"}),
+    ("Mitä Äänekoskella on tehty ilmastotyössä?", {"kunnat/aanekoski.md"}),
+    # the roadmap's target is stated in the regional overview and in part 1 of the info package alike
+    ("Mikä on Hiilineutraali Keski-Suomi 2030 -tiekartan tavoite?",
+     {"alue/keski-suomen-ilmastotyo.md", "tietopaketti/osa-1-paastot-ja-tavoitteet.pdf"}),
 ])
-def test_right_document_in_the_top_three(starter_settings, question, doc_id):
+def test_right_document_in_the_top_three(starter_settings, question, doc_ids):
     hits = Retriever(starter_settings).search(question, k=8)
-    assert doc_id in [h.record.doc_id for h in hits[:3]]
+    assert doc_ids & {h.record.doc_id for h in hits[:3]}
 
 
 @pytest.mark.slow
