@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     # Lemmatisation.
     lemmatizer: Literal["simplemma", "voikko", "auto"] = "simplemma"  # auto: Voikko where installed; BENCHMARKS.md says why
     # Admin page.
-    admin_token: str | None = Field(None, min_length=16, repr=False)  # opens /admin; unset keeps it closed (404)
+    admin_token: str | None = Field(None, min_length=16, repr=False)  # opens /admin (≥ 16 chars); unset: 404
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
