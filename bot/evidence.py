@@ -32,14 +32,21 @@ PART_WEIGHT = 0.25
 WRITTEN_OUT_WEIGHT = 0.75
 DERIVED_PREFIX = 5
 UNHEARD_MIN_LETTERS = 5
+RESOLVE_CUTOFF = 0.85  # difflib ratio of a typo to the word it means ("suunitelma" ~ "suunnitelma" 0.95)
 # Lemmas of the notice every document opens with ("this is a summary compiled from public sources …"): a
 # sentence with several of them is about the document, not an answer.
 META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen", "virallinen", "asiakirja", "luetella",
                          "ilmastobotti", "aineisto", "julkaisu"})
-_NUMBER = re.compile(r"\d")
 _DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.(19|20)\d{2}\b|\b(19|20)\d{2}\b")
-_AMOUNT = re.compile(r"\d[\d  ]*(?:[,.]\d+)?\s*(?:%|prosent\w*|€|euro\w*|milj\w*|mrd|t\b|tonn\w*|kt\b|MWh|GWh|kWh|"
-                     r"kpl|hehtaa\w*|ha\b|km\w*|henk\w*|asukas\w*|kun\w*|jäsen\w*|hanke\w*|CO2)", re.I)
+# What is not a quantity although it is written in digits: dates, years (and year ranges), ordinals, CO2.
+_NOT_QUANTITY = re.compile(r"\b\d{1,2}\.\d{1,2}\.(?:(?:19|20)\d{2})?|(?<!\d[  ])\b(?:19|20)\d{2}\b(?![  ]\d{3}\b|[,.]\d|\s*(?:%|€|euro|prosent|tonn|[MGk]Wh))|"
+                           r"\b\d{1,2}\.(?=\s)|CO2|§\s*\d+", re.I)
+_DIGIT = re.compile(r"\d")
+# The summaries say where their sources are silent; such a sentence answers only whether something exists.
+_GAP = re.compile(r"\bei (?:löytynyt|löydy|mainita|ole saatavilla|ollut saatavilla)\b", re.I)
+NUMBER_WORDS = frozenset("""yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän kymmenen kymmenkunta
+    sata satoja tuhat tuhansia miljoona miljardi puoli puolet puolitoista kolmannes neljännes kaksinkertainen
+    kolminkertainen""".split())
 _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-ZÅÄÖ][a-zåäö]+")
 
 
@@ -57,6 +64,7 @@ class Sentence:
     has_date: bool
     has_name: bool
     places: frozenset[str]  # the municipalities it is about: its document's and those it names
+    states_gap: bool = False  # says the sources lack something ("…päästölukuja ei löytynyt lähteistä")
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class Evidence:
     lexical: float  # share of the part's term weight the sentence holds (0..1)
     semantic: float  # cosine similarity to the question (0 when unknown)
     fit: float  # 1 when the sentence has what the kind of question asks for, less when not
+    score_any_year: float = 0.0  # the score were the sentence of the year the question names
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ class Weights:
     semantic: float = 0.6  # share of the semantic signal in a sentence's score (the rest is lexical)
     semantic_floor: float = 0.8  # cosine at or below which a sentence is semantically unrelated
     semantic_span: float = 0.12  # cosine above the floor that counts as fully related
-    missing_fit: float = 0.85  # score factor for a sentence without what the kind asks for
+    missing_fit: float = 0.0  # score factor for a sentence without what the kind asks for
     wrong_year: float = 0.1  # score factor for a sentence without the year the question names
     passage_rank: float = 0.5  # how much the passage's retrieval score moves a sentence's
     context: float = 0.1  # share of a part's lexical score that comes from the rest of the question
@@ -98,6 +107,23 @@ class TermWeights:
     def known(self, lemma: str) -> bool:
         return lemma in self._df
 
+    def resolve(self, term: str) -> str:
+        """The store's own lemma for a question lemma it never uses: a typo ("ilmastosuunitelma") or the
+        lemmatiser's miss on an inflected form ("päästöjään" → "päästöjää") becomes the closest word of the
+        material, or its longest known beginning ("päästö"). Known and short words stay as they are."""
+        if len(term) < UNHEARD_MIN_LETTERS or not term.isalpha() or self.known(term):
+            return term
+        close = get_close_matches(term, self.vocabulary(), n=1, cutoff=RESOLVE_CUTOFF)
+        if close:
+            return close[0]
+        beginnings = (term[:n] for n in range(len(term) - 1, UNHEARD_MIN_LETTERS - 1, -1))
+        return next((b for b in beginnings if self.known(b)), term)
+
+    def vocabulary(self) -> list[str]:
+        if self._vocabulary is None:
+            self._vocabulary = sorted(w for w in self._df if w.isalpha())
+        return self._vocabulary
+
     def unheard_of(self, term: str) -> bool:
         """A word the material never uses, nor anything it could be a typo of: a name such as a grant or a
         programme that the material does not know ("Hiilikukkaro-tuki"). For a hyphenated compound its first
@@ -105,10 +131,9 @@ class TermWeights:
         head = term.split("-")[0] if "-" in term else term
         if len(head) < UNHEARD_MIN_LETTERS or not head.isalpha() or self.known(head) or self.known(term):
             return False
-        if self._vocabulary is None:
-            self._vocabulary = sorted(w for w in self._df if w.isalpha())
-        return not any(w.startswith(head) for w in self._vocabulary) \
-            and not get_close_matches(head, self._vocabulary, n=1, cutoff=0.8)
+        vocabulary = self.vocabulary()
+        return not any(w.startswith(head) for w in vocabulary) \
+            and not get_close_matches(head, vocabulary, n=1, cutoff=0.8)
 
 
 def sentence_texts(text: str) -> list[str]:
@@ -137,11 +162,18 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
             seen.add(text)  # chunks overlap: the same sentence is evidence once, from its best passage
             out.append(Sentence(
                 text=text, hit_index=hit_index, position=position, lemmas=plain, terms=frozenset(expand(list(plain))),
-                years=years_in(text), has_amount=bool(_AMOUNT.search(text)), has_date=bool(_DATE.search(text)),
+                years=years_in(text), has_amount=has_quantity(text, plain), has_date=bool(_DATE.search(text)),
                 has_name=bool(_PROPER.search(text)),
                 places=frozenset(find_municipalities(text)) | ({hit.record.municipality} if hit.record.municipality else set()),
+                states_gap=bool(_GAP.search(text)),
             ))
     return out
+
+
+def has_quantity(text: str, sentence_lemmas: frozenset[str]) -> bool:
+    """The sentence states an amount: a number that is not a date, a year or an ordinal ("1 088 asukasta",
+    "70 %", "454 vastausta"), or a number written out ("neljä Leader-ryhmää")."""
+    return bool(_DIGIT.search(_NOT_QUANTITY.sub(" ", text))) or bool(sentence_lemmas & NUMBER_WORDS)
 
 
 def fit_to_kind(part: QuestionPart, sentence: Sentence, weights: Weights) -> float:
@@ -153,9 +185,12 @@ def fit_to_kind(part: QuestionPart, sentence: Sentence, weights: Weights) -> flo
         fit *= weights.missing_fit
     elif part.kind == "who" and not sentence.has_name:
         fit *= (1 + weights.missing_fit) / 2
-    if part.years and not part.years & sentence.years:
-        fit *= weights.wrong_year
     return fit
+
+
+def year_factor(part: QuestionPart, sentence: Sentence, weights: Weights) -> float:
+    """A sentence of another year than the one the question names is weak evidence."""
+    return weights.wrong_year if part.years and not part.years & sentence.years else 1.0
 
 
 class EvidenceScorer:
@@ -165,6 +200,7 @@ class EvidenceScorer:
         self.term_weights = term_weights
         self.expand = expand
         self.weights = weights
+        self._resolved: dict[str, str] = {}
 
     def score(self, analysis: QuestionAnalysis, sentences: Sequence[Sentence], hits: Sequence[Hit],
               similarities: Mapping[str, float]) -> list[list[Evidence]]:
@@ -174,7 +210,7 @@ class EvidenceScorer:
         top = hits[0].score if hits else 1.0
         out = []
         for index, part in enumerate(analysis.parts):
-            own, context = part_terms(analysis, index)
+            own, context = (frozenset(map(self.resolve, terms)) for terms in part_terms(analysis, index))
             weight = self._term_weight(own | context, sentences)
             evidence = []
             for sentence in sentences:
@@ -184,11 +220,19 @@ class EvidenceScorer:
                     continue
                 fit = fit_to_kind(part, sentence, self.weights)
                 passage = 1 - self.weights.passage_rank + self.weights.passage_rank * hits[sentence.hit_index].score / top
-                evidence.append(Evidence(sentence, index, self.blend(lexical, semantic) * fit * passage, lexical,
-                                         semantic or 0.0, fit))
+                any_year = self.blend(lexical, semantic) * fit * passage
+                evidence.append(Evidence(sentence, index, any_year * year_factor(part, sentence, self.weights),
+                                         lexical, semantic or 0.0, fit, any_year))
             evidence.sort(key=lambda e: e.score, reverse=True)
             out.append(evidence)
         return out
+
+    def resolve(self, term: str) -> str:
+        """A question lemma as the material spells it (see TermWeights.resolve); compounds whose parts the
+        material knows stay whole, their parts match on their own."""
+        if term not in self._resolved:
+            self._resolved[term] = term if self.parts(term) else self.term_weights.resolve(term)
+        return self._resolved[term]
 
     def blend(self, lexical: float, semantic: float | None) -> float:
         """Lexical and semantic support in one number; lexical alone where the sentence has no vector yet."""
@@ -266,14 +310,6 @@ def part_terms(analysis: QuestionAnalysis, index: int) -> tuple[frozenset[str], 
     part often leaves its subject to the first: "…ja kuka sen hyväksyi")."""
     own = analysis.parts[index].terms or analysis.terms
     return own, analysis.terms - own
-
-
-def _derived(word: str, lemmas_of_sentence: frozenset[str]) -> bool:
-    """A Finnish derivation of the same stem ("vähennys" ~ "vähentää"): a shared start of DERIVED_PREFIX letters."""
-    if len(word) < DERIVED_PREFIX + 1:
-        return False
-    stem = word[:DERIVED_PREFIX]
-    return any(len(l) > DERIVED_PREFIX and l.startswith(stem) for l in lemmas_of_sentence)
 
 
 def cosine_similarities(query_vector: Sequence[float] | None, vectors: Mapping[str, Sequence[float]]) -> dict[str, float]:

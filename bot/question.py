@@ -21,16 +21,17 @@ Kind = Literal["amount", "time", "who", "list", "reason", "yesno", "definition",
 _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
-        ("amount", r"\b(paljonko|montako|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|miten (paljon|suur\w*)|"
-                   r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä on .{0,40}(osuus|määrä|budjetti|summa|"
-                   r"luku|tavoite|prosentti|hinta)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
+        ("amount", r"\b(kum\w+\b.{0,60}\b(enemmän|vähemmän|suurem\w*|pienem\w*|isom\w*|kovem\w*|korkeam\w*|"
+                   r"matalam\w*|suurempi|pienempi|isompi|kovempi)|paljonko|montako|millä hinnalla|mihin hintaan|minkä hintai\w*|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|miten (paljon|suur\w*)|"
+                   r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä on .{0,60}(osuus|määrä|budjetti|summa|"
+                   r"luku|tavoite|prosentti|hinta|jalanjälki|päästöt)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
         ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
                  r"alkoi|alkaa|päättyi|päättyy|tuli)|miten pitkään|kauanko|mikä on .{0,30}\b(aikataulu|määräaika|"
                  r"takaraja))\b"),
         ("who", r"\b(kuka|ketkä|kenelle|keneltä|kenen|keneen|kehen|keitä|mikä taho|mitkä tahot|mikä organisaatio|"
                 r"mikä (virasto|ministeriö|yhtiö|yritys)|kenen puoleen|keneen ottaa)\b"),
         ("definition", r"^\s*(mikä|mitä) (on|ovat|tarkoittaa|tarkoitetaan|tarkoittavat)\b(?!.*\b(kunta|kunnan|"
-                       r"kunnalla|kunnassa)\b)"),
+                       r"kunnalla|kunnassa)\b)|^\s*mitä\b.{1,60}\btarkoit\w*\s*$"),
         ("reason", r"\b(miksi|miten|millä (keinoin|tavoin|tavalla|keinoilla)|kuinka|mitä keinoja|millaisin|"
                    r"mihin perustuu)\b"),
         ("list", r"\b(mitkä|mitä|millaisia|millaiset|mistä|missä|mihin|luettele|mainitse)\b"),
@@ -39,6 +40,9 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
 )
 # "kuinka suuri osuus": the adjective belongs to the question word, not to the topic.
 _ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|monta|pitkä\w*|kauan)\b", re.I)
+# In "Kumpi on suurempi, Jämsä vai Viitasaari?" the comparative says how to compare, not what about.
+_COMPARING = re.compile(r"\bkum(pi|man|massa|malla|mpaa|mat)\b", re.I)
+_COMPARATIVE = re.compile(r"\b\w+(mpi|mman|mmalla|mmassa|mpaa|mmat|mpia)\b", re.I)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|21\d{2})\b")
 _PART_SPLIT = re.compile(
     r"\?\s+(?=\S)|[,;]?\s+(?:ja|sekä|entä|mutta)\s+(?=(?:mitä|mitkä|mikä|miten|milloin|kuka|ketkä|paljonko|montako|"
@@ -48,7 +52,7 @@ _PART_SPLIT = re.compile(
 # Asking for a person's private contact details or identity numbers: never answered from documents.
 _PERSONAL = re.compile(
     r"\b(puhelinnumero\w*|puh\.?numero\w*|kännykkä\w*|matkapuhelin\w*|gsm\w*|sähköpostiosoit\w*|"
-    r"kotiosoit\w*|henkilötunnu\w*|hetu|syntymäaika\w*|osoitetie\w*|yksityis\w*)\b",
+    r"kotiosoit\w*|henkilötunnu\w*|hetu|syntymäaika\w*|osoitetie\w*|yksityis(?:puhelin|numero|osoit|sähköpost)\w*)\b",
     re.I,
 )
 # Words of the question that say how it is asked, not what about: they never need evidence of their own.
@@ -57,7 +61,8 @@ QUESTION_LEMMAS = frozenset(
     onko ovatko voida voi saada saa pitää tarvita kertoa kerro selittää selitä luetella luettele mainita mainitse
     tietää tiedetään haluta haluaisin olla ole asia tieto osata millainen minkä verran kaikki kaikkea me meidän
     meillä meille meiltä meitä teidän te sinä sä mä minä mun mulle kiinnostaa kysyä kysymys vastaus
-    entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi verrata vertaa vertailla tulla kumpi kumman kummassa""".split()
+    entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi vuode mennessä aikoa verrata vertaa vertailla tulla kumpi kumma kumman kummassa vai enemmän vähemmän
+    meno menossa päin tekeillä suhde suhteen tarkoittaa tarkoitus""".split()
 )
 
 
@@ -87,10 +92,11 @@ class QuestionAnalysis:
 
 
 def question_kind(text: str) -> Kind:
-    """The kind of one part, from its question words."""
+    """The kind of one part, from its question words. "Mikä on X?" asks for a definition unless X belongs to a
+    municipality: then it asks for that municipality's X."""
     lower = " ".join(words(text.lower()))
     for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(lower):
+        if pattern.search(lower) and not (kind == "definition" and find_municipalities(text)):
             return kind
     return "other"
 
@@ -98,6 +104,8 @@ def question_kind(text: str) -> Kind:
 def content_terms(text: str) -> frozenset[str]:
     """Lemmas that carry the topic: no stopwords, question words or municipality names (retrieval's job)."""
     text = _ASKING_PHRASE.sub(" ", text)
+    if _COMPARING.search(text):
+        text = _COMPARATIVE.sub(" ", text)
     return frozenset(
         lemma for lemma in lemmas(text) if lemma not in QUESTION_LEMMAS and not find_municipalities(lemma)
         and not lemma.isdigit()

@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     municipality_boost: float = Field(1.5, ge=1.0)
     # Answering.
     min_relevance: Share = 0.30  # lexical coverage needed while the dense index is not ready
-    min_similarity: Share = 0.85  # cosine similarity of the best passage (multilingual-e5-small)
+    min_similarity: Share = 0.83  # cosine similarity of the best passage (multilingual-e5-small)
     max_question_chars: Count = 500
     stale_after_days: Count = 730  # an answer citing a document checked longer ago says so
     llm_provider: Literal["none", "openai", "ollama"] = "none"

@@ -32,7 +32,7 @@ GRID: dict[str, tuple[float | bool, ...]] = {
     "semantic": (0.0, 0.25, 0.5, 0.6, 0.75, 0.9, 1.0),
     "semantic_floor": (0.72, 0.74, 0.76, 0.78, 0.80),
     "semantic_span": (0.04, 0.06, 0.09, 0.12),
-    "missing_fit": (0.3, 0.45, 0.55, 0.7, 0.85),
+    "missing_fit": (0.0, 0.3, 0.45, 0.55, 0.7, 0.85),
     "wrong_year": (0.1, 0.3, 0.5),
     "passage_rank": (0.0, 0.15, 0.3, 0.5),
     "context": (0.1, 0.3, 0.5),
@@ -40,6 +40,7 @@ GRID: dict[str, tuple[float | bool, ...]] = {
     "min_coverage": (0.0, 0.1, 0.2, 0.3),
     "min_evidence": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
     "min_lexical": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
+    "min_sentence_similarity": (0.86, 0.87, 0.88, 0.89, 0.9, 0.91, 1.0),
     "min_semantic_alone": (0.87, 0.88, 0.89, 0.9, 0.91, 0.92, 1.0),
     "local_figures": (True, False),
 }

@@ -34,6 +34,24 @@ Laukaan ilmasto-ohjelma hyväksyttiin kunnanvaltuustossa 14.6.2021, ja sen toteu
 Jämsän suurimmat päästölähteet ovat teollisuus ja tieliikenne, ja teollisuuden osuus on suurin.
 Jämsän tavoitteena on hiilineutraalius vuoteen 2035 mennessä, ja kaupunki on mukana Hinku-verkostossa.
 """),
+    "kunnat/multia.md": ("Multia", """# Multia
+
+## Perustiedot
+
+Multiassa oli 1 600 asukasta vuoden 2023 lopussa, ja kunta sijaitsee Keski-Suomen länsiosassa.
+Multia osti aurinkopaneelit koulun katolle ja kunnan varikolle.
+
+## Päästöt
+
+Multian omia kuntakohtaisia päästölukuja ei löytynyt tämän tiivistelmän lähteistä.
+"""),
+    "kunnat/kinnula.md": ("Kinnula", """# Kinnula
+
+## Perustiedot
+
+Asukkaita oli 1 495 maaliskuun 2025 lopussa, ja kunnan kokonaispinta-ala on 495,71 km², josta vesistöjä on
+35,48 km², ja kunta on harvaan asuttu maaseutukunta Keski-Suomen pohjoisosassa Saarijärven seutukunnassa.
+"""),
     "materiaalit/rahoitus.md": (None, """# Rahoitus
 
 ## Ympäristöministeriö
@@ -139,3 +157,23 @@ def test_a_document_marked_superseded_is_never_cited(engine):
         assert all(c.doc_id != "kunnat/laukaa.md" for c in engine.answer(question).citations)
     finally:
         engine.superseded.unmark("kunnat/laukaa.md")
+
+
+def test_a_sentence_saying_the_sources_lack_it_is_no_answer(engine):
+    answer = engine.answer("Mitä kuntakohtaisia päästölukuja Multialla on?")
+    assert answer.refused and answer.citations == []
+    assert "ei löytynyt" not in answer.answer  # the summary's own gap note is not passed off as an answer
+
+
+def test_an_amount_question_is_not_answered_by_a_sentence_without_a_number(engine):
+    answer = engine.answer("Millä hinnalla Multia osti aurinkopaneelit?")
+    assert answer.refused
+    assert "koulun katolle" not in answer.answer
+
+
+def test_a_comparison_gives_each_municipality_its_own_figure(engine):
+    answer = engine.answer("Kummassa on enemmän asukkaita, Multiassa vai Kinnulassa?")
+    assert not answer.refused
+    lines = answer.answer.split("\n")
+    assert any(line.startswith("Multia:") and "1 600" in line for line in lines)
+    assert any(line.startswith("Kinnula:") and "1 495" in line for line in lines)

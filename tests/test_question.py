@@ -59,3 +59,23 @@ def test_requests_for_personal_data_are_flagged(question):
 
 def test_ordinary_questions_are_not_personal_data():
     assert not analyze("Mistä kunta saa rahoitusta ilmastotyöhön?").personal_data
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Kumpi on pinta-alaltaan suurempi, Jämsä vai Viitasaari?", "amount"),
+    ("Millä hinnalla kunta myi tontin?", "amount"),
+    ("Mikä on Multian ilmastosuunnitelman päästövähennystavoite?", "amount"),  # a municipality's, not a definition
+    ("Mitä taakanjakosektori tarkoittaa?", "definition"),
+])
+def test_comparisons_prices_and_definitions_are_told_apart(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_comparatives_and_colloquial_fillers_are_not_topic_words():
+    assert analyze("Kumpi on pinta-alaltaan suurempi, Jämsä vai Viitasaari?").terms == {"pinta-ala"}
+    assert analyze("Mitä meillä päin on tuulivoimassa menossa?").terms == {"tuulivoima"}
+
+
+def test_private_forest_owners_are_not_personal_data():
+    assert not analyze("Montako yksityistä metsänomistajaa Keski-Suomessa on?").personal_data
+    assert analyze("Mikä on kunnanjohtajan yksityispuhelin?").personal_data

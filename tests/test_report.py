@@ -19,7 +19,7 @@ ASKED = [  # (question, outcome, best score)
     ("mistä saamme rahoitusta?", "partial", 0.86),
     ("Onko Joutsa Hinku-kunta?", "refused", None),
     ("Onko Laukaa Hinku-kunta?", "refused", None),
-    ("Mitkä ovat Laukaan päästöt?", "answered", 0.86),  # answered, but barely above the refusal threshold
+    ("Mitkä ovat Laukaan päästöt?", "answered", 0.84),  # answered, but barely above the refusal threshold (0.83)
     ("Mitä ilmastolaki vaatii kunnalta?", "answered", 0.93),  # answered well: no gap
 ]
 
