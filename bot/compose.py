@@ -91,6 +91,19 @@ def neighbour_with_fact(best: Evidence, sentences: Sequence[Sentence], kind: str
     return None
 
 
+def second_direct(evidence: Sequence[Evidence], selection: _Selection) -> Evidence | None:
+    """A second sentence for the direct answer: nearly as strong as the first, or holding what the question
+    asks that the first lacks ("asukkaita ja vapaa-ajan asuntoja": one sentence for each), at a fair share."""
+    first = evidence[0]
+    for e in evidence[1:]:
+        if e.score < SUPPORT_SHARE * first.score:
+            break
+        adds = e.holds - first.holds
+        if (e.score >= SECOND_DIRECT_SHARE * first.score or adds) and selection.fits(e.sentence):
+            return e
+    return None
+
+
 def local_first(verdict: PartVerdict, asked: str | None) -> PartVerdict:
     """For a question about one municipality, its own material leads; region-wide evidence supports."""
     if not asked:
@@ -133,10 +146,9 @@ def compose(analysis: QuestionAnalysis, decision: Decision, hits: Sequence[Hit],
         if neighbour is not None and selection.fits(neighbour):
             add(neighbour, direct)
     if len(covered) == 1 and len(direct) < MAX_DIRECT:
-        evidence = covered[0].evidence
-        if len(evidence) > 1 and evidence[1].score >= SECOND_DIRECT_SHARE * evidence[0].score \
-                and selection.fits(evidence[1].sentence):
-            add(evidence[1].sentence, direct)
+        second = second_direct(covered[0].evidence, selection)
+        if second is not None:
+            add(second.sentence, direct)
     support: list[str] = []
     rest = sorted((e for v in covered for e in v.evidence[1:]), key=lambda e: e.score, reverse=True)
     for evidence in rest:

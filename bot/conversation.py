@@ -7,6 +7,7 @@ from typing import Iterable
 
 from bot.finnish import lemmas
 from bot.municipalities import MUNICIPALITY_STEMS, find_municipalities
+from bot.question import question_kind
 
 # Openers that mark a question as leaning on the previous one.
 _FOLLOW_UP_OPENERS = re.compile(r"^\s*(entä|entäs|mites|miten\s+on|kuin\s+myös|ja\s+sitten|no\s+entä|sama|samoin|ja)\b", re.I)
@@ -41,10 +42,15 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None, ma
     previous = previous[:max_chars]
     new_places = find_municipalities(question)
     old_places = find_municipalities(previous)
-    remainder = _FOLLOW_UP_OPENERS.sub("", question).strip(" ?!.")
-    if new_places and old_places:
-        rewritten = _replace_municipality(previous, old_places[0], new_places[0])
-        extra = [w for w in remainder.split() if not _is_municipality_word(w)]
+    remainder = _FOLLOW_UP_OPENERS.sub("", question).strip(" ?!.,")
+    rewritten = _replace_municipality(previous, old_places[0], new_places[0]) if new_places and old_places \
+        else previous
+    extra = [w for w in remainder.split() if not _is_municipality_word(w)]
+    if question_kind(" ".join(extra)) != "other":
+        # "Entä Petäjävedellä, milloin sen suunnitelma hyväksyttiin?" asks its own question about the earlier
+        # topic: its question first (what is asked is read from there), the earlier one as the topic.
+        standalone = f"{' '.join(extra)} – {rewritten.rstrip(' ?')}"
+    elif new_places and old_places:
         standalone = " ".join([rewritten.rstrip(" ?"), *extra]).strip()
     else:
         standalone = f"{previous.rstrip(' ?')} – {remainder}"

@@ -78,6 +78,7 @@ class Evidence:
     semantic: float  # cosine similarity to the question (0 when unknown)
     fit: float  # 1 when the sentence has what the kind of question asks for, less when not
     score_any_year: float = 0.0  # the score were the sentence of the year the question names
+    holds: frozenset[str] = frozenset()  # the part's own lemmas it holds (more than as a part of a compound)
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,9 @@ class EvidenceScorer:
                 fit = fit_to_kind(part, sentence, self.weights)
                 passage = 1 - self.weights.passage_rank + self.weights.passage_rank * hits[sentence.hit_index].score / top
                 any_year = self.blend(lexical, semantic) * fit * passage
+                holds = frozenset(t for t in own if self.match(t, sentence) > PART_WEIGHT) if lexical else frozenset()
                 evidence.append(Evidence(sentence, index, any_year * year_factor(part, sentence, self.weights),
-                                         lexical, semantic or 0.0, fit, any_year))
+                                         lexical, semantic or 0.0, fit, any_year, holds))
             evidence.sort(key=lambda e: e.score, reverse=True)
             out.append(evidence)
         return out

@@ -92,13 +92,15 @@ class QuestionAnalysis:
 
 
 def question_kind(text: str) -> Kind:
-    """The kind of one part, from its question words. "Mikä on X?" asks for a definition unless X belongs to a
-    municipality: then it asks for that municipality's X."""
+    """The kind of one part, from its first question word (patterns in order break a tie). "Mikä on X?" asks
+    for a definition unless X belongs to a municipality: then it asks for that municipality's X."""
     lower = " ".join(words(text.lower()))
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(lower) and not (kind == "definition" and find_municipalities(text)):
-            return kind
-    return "other"
+    found = []
+    for order, (kind, pattern) in enumerate(_KIND_PATTERNS):
+        match = pattern.search(lower)
+        if match and not (kind == "definition" and find_municipalities(text)):
+            found.append((match.start(), order, kind))
+    return min(found)[2] if found else "other"
 
 
 def content_terms(text: str) -> frozenset[str]:
