@@ -42,6 +42,9 @@ _DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.(19|20)\d{2}\b|\b(19|20)\d{2}\b")
 _NOT_QUANTITY = re.compile(r"\b\d{1,2}\.\d{1,2}\.(?:(?:19|20)\d{2})?|(?<!\d[  ])\b(?:19|20)\d{2}\b(?![  ]\d{3}\b|[,.]\d|\s*(?:%|€|euro|prosent|tonn|[MGk]Wh))|"
                            r"\b\d{1,2}\.(?=\s)|CO2|§\s*\d+", re.I)
 _DIGIT = re.compile(r"\d")
+_UNITS = (("money", re.compile(r"\d\s*(?:€|(?:milj\w*|miljard\w*|tuhat\w*)?\s*euro)", re.I)),
+          ("share", re.compile(r"\d\s*(?:%|prosent)", re.I)),
+          ("energy", re.compile(r"\d\s*(?:[kMGT]Wh\b|\w*wattitun)")))
 # The summaries say where their sources are silent; such a sentence answers only whether something exists.
 _GAP = re.compile(r"\bei (?:löytynyt|löydy|mainita|ole saatavilla|ollut saatavilla)\b", re.I)
 NUMBER_WORDS = frozenset("""yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän kymmenen kymmenkunta
@@ -65,6 +68,7 @@ class Sentence:
     has_name: bool
     places: frozenset[str]  # the municipalities it is about: its document's and those it names
     states_gap: bool = False  # says the sources lack something ("…päästölukuja ei löytynyt lähteistä")
+    units: frozenset[str] = frozenset()  # the units its amounts are in: money, share, energy
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,7 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
                 has_name=bool(_PROPER.search(text)),
                 places=frozenset(find_municipalities(text)) | ({hit.record.municipality} if hit.record.municipality else set()),
                 states_gap=bool(_GAP.search(text)),
+                units=frozenset(unit for unit, pattern in _UNITS if pattern.search(text)),
             ))
     return out
 
@@ -180,7 +185,7 @@ def has_quantity(text: str, sentence_lemmas: frozenset[str]) -> bool:
 def fit_to_kind(part: QuestionPart, sentence: Sentence, weights: Weights) -> float:
     """1 when the sentence has what this kind of question asks for; less when it lacks it."""
     fit = 1.0
-    if part.kind == "amount" and not sentence.has_amount:
+    if part.kind == "amount" and (not sentence.has_amount or part.unit and part.unit not in sentence.units):
         fit *= weights.missing_fit
     elif part.kind == "time" and not sentence.has_date:
         fit *= weights.missing_fit

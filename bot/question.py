@@ -16,6 +16,7 @@ from bot.finnish import lemmas, words
 from bot.municipalities import find_municipalities
 
 Kind = Literal["amount", "time", "who", "list", "reason", "yesno", "definition", "other"]
+Unit = Literal["money", "share", "energy"]
 
 # Question words and phrases -> kind, tried in this order on the start of a part (lower case, whole words).
 _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
@@ -49,6 +50,14 @@ _PART_SPLIT = re.compile(
     r"kuinka|onko|ovatko|missä|mistä|mihin|miksi|kenelle|keneltä)\b)",
     re.I,
 )
+# What an amount is measured in, when the question's words say it: a sum of money wants euros, a share per
+# cents, electricity or energy watt-hours. A number in another unit does not answer it.
+_UNIT_WORDS: tuple[tuple[Unit, re.Pattern[str]], ...] = (
+    ("money", re.compile(r"\b(euro\w*|raha\w*|budjet\w*|hinna\w*|hinta\w*|maksa\w*|kustannu\w*|rahoitu\w*)", re.I)),
+    ("share", re.compile(r"\b(osuu\w*|prosent\w*|kuinka suuri osa|mikä osa)\b", re.I)),
+    ("energy", re.compile(r"\b(\w*wattitun\w*|sähköä|energiaa)\b", re.I)),
+)
+_COUNT = re.compile(r"\b(montako|moniko|kuinka (monta|moni))\b", re.I)
 # Asking for a person's private contact details or identity numbers: never answered from documents.
 _PERSONAL = re.compile(
     r"\b(puhelinnumero\w*|puh\.?numero\w*|kännykkä\w*|matkapuhelin\w*|gsm\w*|sähköpostiosoit\w*|"
@@ -74,6 +83,7 @@ class QuestionPart:
     kind: Kind
     terms: frozenset[str]
     years: frozenset[str]
+    unit: Unit | None = None  # for an amount, what it is measured in when the question says so
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,9 @@ def analyze(question: str) -> QuestionAnalysis:
     """Kind, parts, municipalities, years and the personal-data flag of a question."""
     parts = []
     for text in split_parts(question):
-        parts.append(QuestionPart(text, question_kind(text), content_terms(text), frozenset(_YEAR.findall(text))))
+        kind = question_kind(text)
+        parts.append(QuestionPart(text, kind, content_terms(text), frozenset(_YEAR.findall(text)),
+                                  amount_unit(text) if kind == "amount" else None))
     return QuestionAnalysis(
         text=question,
         parts=tuple(parts),
@@ -134,6 +146,13 @@ def analyze(question: str) -> QuestionAnalysis:
         terms=content_terms(question),
         names=name_terms(question),
     )
+
+
+def amount_unit(text: str) -> Unit | None:
+    """The unit the amount asked for is in; none for a count ("Montako hanketta sai rahoitusta?")."""
+    if _COUNT.search(text):
+        return None
+    return next((unit for unit, pattern in _UNIT_WORDS if pattern.search(text)), None)
 
 
 def name_terms(question: str) -> frozenset[str]:

@@ -41,6 +41,11 @@ Jämsän tavoitteena on hiilineutraalius vuoteen 2035 mennessä, ja kaupunki on 
 Multiassa oli 1 600 asukasta vuoden 2023 lopussa, ja kunta sijaitsee Keski-Suomen länsiosassa.
 Multia osti aurinkopaneelit koulun katolle ja kunnan varikolle.
 
+## Tuulivoima
+
+Multian Nikaran tuulivoimapuistoon suunnitellaan kahdeksaa voimalaa, jotka tuottaisivat sähköä ja joiden
+napakorkeus on 200 metriä.
+
 ## Päästöt
 
 Multian omia kuntakohtaisia päästölukuja ei löytynyt tämän tiivistelmän lähteistä.
@@ -177,3 +182,11 @@ def test_a_comparison_gives_each_municipality_its_own_figure(engine):
     lines = answer.answer.split("\n")
     assert any(line.startswith("Multia:") and "1 600" in line for line in lines)
     assert any(line.startswith("Kinnula:") and "1 495" in line for line in lines)
+
+
+def test_an_amount_in_the_wrong_unit_is_no_answer(engine):
+    answer = engine.answer("Paljonko sähköä Multian Nikaran tuulivoimapuisto tuottaa?")
+    assert answer.refused  # the material gives the turbines and their height, not the energy
+    assert "200 metriä" not in answer.answer
+    counted = engine.answer("Montako voimalaa Multian Nikaran tuulivoimapuistoon suunnitellaan?")
+    assert not counted.refused and "kahdeksaa voimalaa" in counted.answer

@@ -79,3 +79,15 @@ def test_comparatives_and_colloquial_fillers_are_not_topic_words():
 def test_private_forest_owners_are_not_personal_data():
     assert not analyze("Montako yksityistä metsänomistajaa Keski-Suomessa on?").personal_data
     assert analyze("Mikä on kunnanjohtajan yksityispuhelin?").personal_data
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("Paljonko rahoitusta Kinnulalle kohdistuu?", "money"),
+    ("Millä hinnalla tehdas myytiin?", "money"),
+    ("Kuinka suuri osa asukkaista on yli 65-vuotiaita?", "share"),
+    ("Paljonko sähköä tuulipuisto tuottaa vuodessa?", "energy"),
+    ("Montako hanketta sai rahoitusta?", None),  # a count, whatever it counts
+    ("Paljonko Keski-Suomessa sataa vuodessa?", None),
+])
+def test_the_unit_an_amount_is_asked_in(question, unit):
+    assert analyze(question).parts[0].unit == unit
