@@ -18,6 +18,8 @@ from bot.conversation import history_pairs
 from bot.report import DEFAULT_DAYS, gap_report
 from bot.settings import settings_or_exit
 
+STORE_EMPTY = "Aineisto on vielä tyhjä: aja ensin `python -m ingest`, joka lukee corpus/-kansion aineiston."
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Search the store or ask a question.")
@@ -64,7 +66,7 @@ def run_search(settings, args) -> int:
 
     retriever = Retriever(settings)
     if not retriever.records:
-        print("The store is empty: run `python -m ingest` first.", file=sys.stderr)
+        print(STORE_EMPTY, file=sys.stderr)
         return 1
     hits = retriever.search(args.question, k=args.k, municipality=args.municipality, mode=args.mode)
     if args.json:

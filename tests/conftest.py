@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -33,10 +35,13 @@ def seed_cache(data_dir: Path) -> None:
 
 
 def keep_cache(data_dir: Path) -> None:
+    """Save the session's vectors for the next run: through SQLite's backup, because a copy of the file alone
+    misses the rows still in its write-ahead log (and the next session would embed everything again)."""
     source = data_dir / "embeddings.sqlite3"
     if source.exists():
         EMBED_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, EMBED_CACHE)
+        with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(EMBED_CACHE)) as kept:
+            live.backup(kept)
 
 
 @pytest.fixture

@@ -75,3 +75,9 @@ def test_paraphrased_gaps_fall_into_one_group_each(tmp_path, real_matcher):
             log.record(question, None, cited_answer("refused", None))
     groups = gap_report(settings, matcher=real_matcher).groups
     assert sorted(sorted(g.examples) for g in groups) == sorted(sorted(pair) for pair in topics)
+
+
+def test_search_on_an_empty_store_says_so_in_finnish(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ILMASTO_DATABASE_URL", raising=False)
+    assert main(["search", "Mitä ilmastolaki vaatii?", "--data-dir", str(tmp_path / "data")]) == 1
+    assert "Aineisto on vielä tyhjä" in capsys.readouterr().err
