@@ -46,6 +46,7 @@ _UNITS = (("money", re.compile(r"\d\s*(?:€|(?:milj\w*|miljard\w*|tuhat\w*)?\s*
           ("share", re.compile(r"\d\s*(?:%|prosent)", re.I)),
           ("energy", re.compile(r"\d\s*(?:[kMGT]Wh\b|\w*wattitun)")))
 # The summaries say where their sources are silent; such a sentence answers only whether something exists.
+_ASIDE = re.compile(r"\([^)]*\)")  # "(raporttia tapaamisesta ei löytynyt)" is a remark beside the claim
 _GAP = re.compile(r"\bei (?:löytynyt|löydy|mainita|ole saatavilla|ollut saatavilla)\b", re.I)
 NUMBER_WORDS = frozenset("""yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän kymmenen kymmenkunta
     sata satoja tuhat tuhansia miljoona miljardi puoli puolet puolitoista kolmannes neljännes kaksinkertainen
@@ -93,6 +94,7 @@ class Weights:
     semantic_floor: float = 0.8  # cosine at or below which a sentence is semantically unrelated
     semantic_span: float = 0.12  # cosine above the floor that counts as fully related
     missing_fit: float = 0.0  # score factor for a sentence without what the kind asks for
+    missing_name: float = 0.5  # … for a "who" question, a sentence naming no one (a role may still answer)
     wrong_year: float = 0.1  # score factor for a sentence without the year the question names
     passage_rank: float = 0.5  # how much the passage's retrieval score moves a sentence's
     context: float = 0.1  # share of a part's lexical score that comes from the rest of the question
@@ -170,7 +172,7 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
                 years=years_in(text), has_amount=has_quantity(text, plain), has_date=bool(_DATE.search(text)),
                 has_name=bool(_PROPER.search(text)),
                 places=frozenset(find_municipalities(text)) | ({hit.record.municipality} if hit.record.municipality else set()),
-                states_gap=bool(_GAP.search(text)),
+                states_gap=bool(_GAP.search(_ASIDE.sub(" ", text))),
                 units=frozenset(unit for unit, pattern in _UNITS if pattern.search(text)),
             ))
     return out
@@ -190,7 +192,7 @@ def fit_to_kind(part: QuestionPart, sentence: Sentence, weights: Weights) -> flo
     elif part.kind == "time" and not sentence.has_date:
         fit *= weights.missing_fit
     elif part.kind == "who" and not sentence.has_name:
-        fit *= (1 + weights.missing_fit) / 2
+        fit *= weights.missing_name
     return fit
 
 

@@ -40,7 +40,7 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
     )
 )
 # "kuinka suuri osuus": the adjective belongs to the question word, not to the topic.
-_ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|monta|pitkä\w*|kauan)\b", re.I)
+_ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|monta|pitkä\w*|kauan)(\s+osa)?\b", re.I)
 # In "Kumpi on suurempi, Jämsä vai Viitasaari?" the comparative says how to compare, not what about.
 _COMPARING = re.compile(r"\bkum(pi|man|massa|malla|mpaa|mat)\b", re.I)
 _COMPARATIVE = re.compile(r"\b\w+(mpi|mman|mmalla|mmassa|mpaa|mmat|mpia)\b", re.I)

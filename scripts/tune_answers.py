@@ -33,6 +33,7 @@ GRID: dict[str, tuple[float | bool, ...]] = {
     "semantic_floor": (0.72, 0.74, 0.76, 0.78, 0.80),
     "semantic_span": (0.04, 0.06, 0.09, 0.12),
     "missing_fit": (0.0, 0.3, 0.45, 0.55, 0.7, 0.85),
+    "missing_name": (0.5, 0.7, 0.85, 1.0),
     "wrong_year": (0.1, 0.3, 0.5),
     "passage_rank": (0.0, 0.15, 0.3, 0.5),
     "context": (0.1, 0.3, 0.5),
