@@ -136,7 +136,8 @@ class Answerer:
                history: list[tuple[str, str]] | None = None) -> Case:
         """Everything the decision rests on: the analysis, the passages, their sentences and how close each is."""
         analysis = analyze(standalone_question(question, history, self.settings.max_question_chars))
-        asked = normalize_municipality(municipality) or (analysis.municipalities[0] if analysis.municipalities else None)
+        # A municipality the question names wins over the chat's or the widget's setting, which is the default.
+        asked = analysis.municipalities[0] if analysis.municipalities else normalize_municipality(municipality)
         hits, vector = self._retrieve(analysis, asked)
         outdated = self.superseded.superseded_doc_ids()
         hits = [h for h in hits if h.record.doc_id not in outdated]  # marked superseded: never cited as current

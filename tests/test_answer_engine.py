@@ -190,3 +190,12 @@ def test_an_amount_in_the_wrong_unit_is_no_answer(engine):
     assert "200 metriä" not in answer.answer
     counted = engine.answer("Montako voimalaa Multian Nikaran tuulivoimapuistoon suunnitellaan?")
     assert not counted.refused and "kahdeksaa voimalaa" in counted.answer
+
+
+def test_a_municipality_named_in_the_question_wins_over_the_setting(engine):
+    answer = engine.answer("Mitkä ovat Jämsän suurimmat päästölähteet?", municipality="Laukaa")
+    assert not answer.refused
+    assert {c.municipality for c in answer.citations} <= {"Jämsä", None}
+    assert "teollisuus" in answer.answer
+    default = engine.answer("Mitkä ovat kunnan suurimmat päästölähteet?", municipality="Laukaa")
+    assert {c.municipality for c in default.citations} <= {"Laukaa", None}

@@ -4,7 +4,7 @@ and how a comparison lets each municipality's own sentence count."""
 from __future__ import annotations
 
 from bot.answerability import Thresholds, compared_evidence, judge_part, off_topic
-from bot.evidence import Evidence, Sentence, TermWeights, has_quantity, sentence_lemmas
+from bot.evidence import Evidence, Sentence, TermWeights, has_quantity, quotable_sentences, sentence_lemmas
 from bot.question import QuestionPart
 from bot.retrieval import Hit
 from bot.store import ChunkRecord
@@ -78,3 +78,12 @@ def test_question_words_the_material_never_uses_resolve_to_its_own():
     assert weights.resolve("päästöjää") == "päästö"  # the lemmatiser's miss on "päästöjään"
     assert weights.resolve("tavoite") == "tavoite"
     assert weights.resolve("jalkapallo") == "jalkapallo"  # nothing near it: stays, and finds no evidence
+
+
+def test_a_gap_note_is_told_from_a_remark_in_parentheses():
+    text = ("Kyyjärven ilmastotyöryhmä kokoontui ensimmäisen kerran elokuussa 2024 (raporttia tapaamisesta ei "
+            "löytynyt). Kyyjärven omia päästölukuja ei löytynyt tämän tiivistelmän lähteistä.")
+    record = ChunkRecord(id="c", text=text, doc_id="kunnat/kyyjarvi.md", title="t", chunk_index=0,
+                         municipality="Kyyjärvi")
+    remark, gap = quotable_sentences([Hit(record, score=1.0)], "Kyyjärvi", lambda lemmas: lemmas)
+    assert not remark.states_gap and gap.states_gap
