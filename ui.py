@@ -197,8 +197,10 @@ def build_ui(service: BotService, limit: QuestionLimit | None = None) -> gr.Bloc
         conversation = gr.State(Conversation())
         inputs = [question, conversation, municipality]
         outputs = [question, chatbot, sources, conversation]
-        question.submit(chat.respond, inputs, outputs, api_name=False)
-        send.click(chat.respond, inputs, outputs, api_name=False)
+        # Both ways of asking share one pool of workers, so a slow streamed answer does not hold up everyone.
+        answering = {"concurrency_limit": service.settings.chat_concurrency, "concurrency_id": "answer"}
+        question.submit(chat.respond, inputs, outputs, api_name=False, **answering)
+        send.click(chat.respond, inputs, outputs, api_name=False, **answering)
         good.click(lambda c, text: chat.rate(c, "up", text), [conversation, comment], [thanks, comment], api_name=False)
         bad.click(lambda c, text: chat.rate(c, "down", text), [conversation, comment], [thanks, comment],
                   api_name=False)

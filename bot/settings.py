@@ -139,6 +139,7 @@ class Settings(BaseSettings):
     allowed_origins: Origins = ()
     rate_limit_per_minute: int = Field(30, ge=0)
     max_body_bytes: Count = 16_384
+    chat_concurrency: int = Field(4, ge=1, le=64)  # chat-window answers in progress at once (Gradio's queue)
     # Question log (bot/questionlog.py).
     question_log: bool = True  # false: questions are not logged at all
     log_retention_days: Count = 180  # logged questions older than this are deleted; the privacy notice says so

@@ -3,6 +3,8 @@ a failure is a Finnish sentence in the chat, never a Python error."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +13,8 @@ from starlette.routing import Mount
 from bot.answer_types import Answer, Citation, Final, TextPiece
 from bot.service import IndexStatus
 from conftest import make_settings
+from tests.browser import serve
+from tests.test_rate_limit import ask_through_the_queue, chat_dependency
 from ui import FAILED, UNREADABLE, ChatWindow, Conversation
 from web.app import create_app
 from web.ratelimit import RATE_LIMITED, QuestionLimit
@@ -112,3 +116,30 @@ def test_should_a_handler_fail_the_page_shows_no_exception_text(settings):
     service = SimpleNamespace(settings=settings, status=IndexStatus(chunks=1, lexical_ready=True, dense_ready=True))
     gradio = next(route.app for route in create_app(service).routes if isinstance(route, Mount))
     assert gradio.get_blocks().show_error is False
+
+
+class SlowService(ScriptedService):
+    """Takes a second for every answer, as a long streamed answer would."""
+
+    status = IndexStatus(chunks=1, lexical_ready=True, dense_ready=True)
+
+    def stream(self, question, municipality=None, history=None):
+        time.sleep(1.0)
+        yield from super().stream(question, municipality, history)
+
+
+@pytest.mark.slow
+def test_two_people_asking_at_once_are_answered_side_by_side(tmp_path):
+    service = SlowService(make_settings(tmp_path / "data", chat_concurrency=2))
+    served = serve(create_app(service))
+    base = next(served)
+    try:
+        event = chat_dependency(base)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda q: ask_through_the_queue(base, event, q), ["Ensimmäinen?", "Toinen?"]))
+        elapsed = time.perf_counter() - started
+    finally:
+        next(served, None)
+    assert "Ensimmäinen" in answers[0] and "Toinen" in answers[1]
+    assert elapsed < 1.9  # one after the other would take over two seconds
