@@ -2,7 +2,8 @@
 
 One row per final answer, written by an observer of BotService. It keeps no client address and no user
 identifier, and every question and answer is masked for personal data (bot/privacy.py) before it is written.
-Rows older than ``ILMASTO_LOG_RETENTION_DAYS`` are deleted when the log is opened and again once a day;
+Rows older than ``ILMASTO_LOG_RETENTION_DAYS`` are deleted when the log is opened and again once a day, and so
+is the feedback given on answers (bot/feedback.py: it holds the question too);
 ``ILMASTO_QUESTION_LOG=false`` stops writing altogether (what was logged earlier can still be read and purged).
 """
 
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.database import citation_review_table, open_database, question_log_table
+from bot.database import citation_review_table, feedback_table, open_database, question_log_table
 from bot.municipalities import find_municipality, normalize_municipality
 from bot.privacy import mask_personal_data
 from bot.answer_types import Answer
@@ -143,12 +144,14 @@ class QuestionLog:
     # ------------------------------------------------------------ retention
 
     def purge(self) -> int:
-        """Delete the rows (and their citation reviews) older than the retention period; returns how many."""
+        """Delete the rows (with their citation reviews) and the feedback older than the retention period;
+        returns how many rows and feedback rows."""
         cutoff = datetime.now(timezone.utc) - self.retention
         old = select(question_log_table.c.id).where(question_log_table.c.created_at < cutoff)
         with self.engine.begin() as conn:
             conn.execute(delete(citation_review_table).where(citation_review_table.c.log_id.in_(old)))
-            return conn.execute(delete(question_log_table).where(question_log_table.c.created_at < cutoff)).rowcount
+            removed = conn.execute(delete(question_log_table).where(question_log_table.c.created_at < cutoff)).rowcount
+            return removed + conn.execute(delete(feedback_table).where(feedback_table.c.created_at < cutoff)).rowcount
 
     def _purge_if_due(self) -> None:
         with self._purge_lock:

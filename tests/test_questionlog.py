@@ -7,7 +7,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from bot.answer_types import Answer, Citation, Final, TextPiece
-from bot.database import question_log_table
+from bot.database import feedback_table, question_log_table
+from bot.feedback import FeedbackStore
 from bot.privacy import mask_personal_data
 from bot.questionlog import QuestionLog
 from bot.service import BotService
@@ -96,6 +97,17 @@ def test_rows_older_than_the_retention_are_purged_on_open(settings):
         conn.execute(update(question_log_table).where(question_log_table.c.id == old)
                      .values(created_at=datetime.now(timezone.utc) - timedelta(days=181)))
     assert [r.id for r in QuestionLog(settings).rows()] == [new]
+
+
+def test_feedback_older_than_the_retention_is_purged_with_the_log(settings):
+    store = FeedbackStore(settings.feedback_url)
+    store.add("down", "Vanha kysymys?", "Vastaus", [], "vanha kommentti")
+    store.add("up", "Uusi kysymys?", "Vastaus", [])
+    with store.engine.begin() as conn:
+        conn.execute(update(feedback_table).where(feedback_table.c.comment == "vanha kommentti")
+                     .values(created_at=datetime.now(timezone.utc) - timedelta(days=181)))
+    QuestionLog(settings)
+    assert [r["question"] for r in store.all()] == ["Uusi kysymys?"]
 
 
 def test_the_purge_runs_again_after_a_day(settings, monkeypatch):

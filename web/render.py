@@ -16,7 +16,8 @@ _AUTOLINKED = re.compile(r"(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)|(@)", re.I)
 _ENTITIES = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
 PRIVACY_NOTICE = (
     "Tietosuoja: kysymykset tallennetaan ilman IP-osoitetta tai muuta tunnistetta, ja niitä säilytetään "
-    "{days} päivää aineiston parantamiseksi. Myös antamasi palaute tallennetaan. Älä kirjoita kysymykseen "
+    "{days} päivää aineiston parantamiseksi. Myös antamasi palaute tallennetaan ja poistetaan samassa ajassa. "
+    "Älä kirjoita kysymykseen "
     "henkilötietoja, kuten nimiä, henkilötunnuksia, puhelinnumeroita tai sähköpostiosoitteita."
 )
 
