@@ -27,7 +27,7 @@ class Thresholds:
 
     min_similarity: float = 0.83  # best passage's cosine similarity below which the question is off-topic …
     min_sentence_similarity: float = 0.88  # … unless a sentence of the passages is at least this close
-    min_coverage: float = 0.3  # share of the question's lemmas the best passages must hold (with dense)
+    min_coverage: float = 0.0  # share of the question's lemmas the best passages must hold (with dense)
     min_relevance: float = 0.3  # the same while only lexical search is ready
     min_evidence: float = 0.4  # a part's best sentence score below which the part is not covered
     min_lexical: float = 0.3  # and its lexical share below which it is not covered, whatever its meaning

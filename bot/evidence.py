@@ -94,7 +94,7 @@ class Weights:
     semantic_floor: float = 0.8  # cosine at or below which a sentence is semantically unrelated
     semantic_span: float = 0.12  # cosine above the floor that counts as fully related
     missing_fit: float = 0.0  # score factor for a sentence without what the kind asks for
-    missing_name: float = 0.5  # … for a "who" question, a sentence naming no one (a role may still answer)
+    missing_name: float = 0.7  # … for a "who" question, a sentence naming no one (a role may still answer)
     wrong_year: float = 0.1  # score factor for a sentence without the year the question names
     passage_rank: float = 0.5  # how much the passage's retrieval score moves a sentence's
     context: float = 0.1  # share of a part's lexical score that comes from the rest of the question
