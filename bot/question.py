@@ -57,6 +57,14 @@ _UNIT_WORDS: tuple[tuple[Unit, re.Pattern[str]], ...] = (
     ("share", re.compile(r"\b(osuu\w*|prosent\w*|kuinka suuri osa|mikä osa)\b", re.I)),
     ("energy", re.compile(r"\b(\w*wattitun\w*|sähköä|energiaa)\b", re.I)),
 )
+# Words that only restate the unit or the place: "paljonko rahaa" is answered in euros, "Petäjäveden kunta" by
+# Petäjävesi's own material, so a sentence need not repeat them.
+_UNIT_LEMMAS: dict[str, frozenset[str]] = {
+    "money": frozenset({"raha", "euro", "hinta", "rahamäärä", "summa"}),
+    "share": frozenset({"osuus", "prosentti", "osa"}),
+    "energy": frozenset({"megawattitunti", "gigawattitunti", "kilowattitunti"}),
+}
+_PLACE_LEMMAS = frozenset({"kunta", "kaupunki"})
 _COUNT = re.compile(r"\b(montako|moniko|kuinka (monta|moni))\b", re.I)
 # Asking for a person's private contact details or identity numbers: never answered from documents.
 _PERSONAL = re.compile(
@@ -135,8 +143,9 @@ def analyze(question: str) -> QuestionAnalysis:
     parts = []
     for text in split_parts(question):
         kind = question_kind(text)
-        parts.append(QuestionPart(text, kind, content_terms(text), frozenset(_YEAR.findall(text)),
-                                  amount_unit(text) if kind == "amount" else None))
+        unit = amount_unit(text) if kind == "amount" else None
+        restated = _UNIT_LEMMAS.get(unit, frozenset()) | (_PLACE_LEMMAS if find_municipalities(question) else frozenset())
+        parts.append(QuestionPart(text, kind, content_terms(text) - restated, frozenset(_YEAR.findall(text)), unit))
     return QuestionAnalysis(
         text=question,
         parts=tuple(parts),

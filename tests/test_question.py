@@ -91,3 +91,9 @@ def test_private_forest_owners_are_not_personal_data():
 ])
 def test_the_unit_an_amount_is_asked_in(question, unit):
     assert analyze(question).parts[0].unit == unit
+
+
+def test_words_restating_the_unit_or_the_place_need_no_evidence():
+    part = analyze("Paljonko Petäjäveden kunta käyttää rahaa kaukolämpöön vuodessa?").parts[0]
+    assert part.unit == "money" and part.terms == {"kaukolämpö", "käyttää"}
+    assert "kunta" in analyze("Mitä kunta voi tehdä ilmastolle?").parts[0].terms  # no place named: it is the topic
