@@ -171,7 +171,7 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
                 text=text, hit_index=hit_index, position=position, lemmas=plain, terms=frozenset(expand(list(plain))),
                 years=years_in(text), has_amount=has_quantity(text, plain), has_date=bool(_DATE.search(text)),
                 has_name=bool(_PROPER.search(text)),
-                places=frozenset(find_municipalities(text)) | ({hit.record.municipality} if hit.record.municipality else set()),
+                places=sentence_places(text, hit.record.municipality),
                 states_gap=bool(_GAP.search(_ASIDE.sub(" ", text))),
                 units=frozenset(unit for unit, pattern in _UNITS if pattern.search(text)),
             ))
@@ -182,6 +182,13 @@ def has_quantity(text: str, sentence_lemmas: frozenset[str]) -> bool:
     """The sentence states an amount: a number that is not a date, a year or an ordinal ("1 088 asukasta",
     "70 %", "454 vastausta"), or a number written out ("neljä Leader-ryhmää")."""
     return bool(_DIGIT.search(_NOT_QUANTITY.sub(" ", text))) or bool(sentence_lemmas & NUMBER_WORDS)
+
+
+def sentence_places(text: str, document_place: str | None) -> frozenset[str]:
+    """The municipalities a sentence is about: those it names, or else its document's. "Vertailuksi:
+    naapurikunnat Uurainen ja Petäjävesi hyväksyivät…" in Keuruu's summary is about Uurainen and Petäjävesi."""
+    named = find_municipalities(text)
+    return frozenset(named) if named else frozenset({document_place} - {None})
 
 
 def fit_to_kind(part: QuestionPart, sentence: Sentence, weights: Weights) -> float:

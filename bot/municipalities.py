@@ -38,9 +38,11 @@ MUNICIPALITY_STEMS: dict[str, tuple[str, ...]] = {
 MUNICIPALITIES: tuple[str, ...] = tuple(MUNICIPALITY_STEMS)
 
 # What an inflected form may add after its stem: a few stem letters ("Äänekosk|e", "Konneve|de"), a case
-# ending and a clitic ("Jyväskyl|ä|ssä|kin"). Anything else ("Multia|alinen") is another word.
+# ending and a clitic ("Jyväskyl|ä|ssä|kin"), or the inhabitants' word in any case ("kinnula|laisen",
+# "saarijärve|läisistä"). Anything else ("Multia|alinen") is another word.
 _ENDING = re.compile(
-    r"[aeiouyäöd]{0,2}?(?:n|a|ä|ta|tä|na|nä|ssa|ssä|sta|stä|lla|llä|lta|ltä|lle|ksi|seen|en|in|an|än|un|uun|aan|ään|een|iin|ten|den|lainen|läinen)?"
+    r"[aeiouyäöd]{0,2}?(?:n|a|ä|ta|tä|na|nä|ssa|ssä|sta|stä|lla|llä|lta|ltä|lle|ksi|seen|en|in|an|än|un|uun|aan|ään|een|iin|ten|den|lainen|läinen|"
+    r"(?:lai|läi)s(?:en|et|ten|ia|iä|ille|ilta|iltä|ista|istä|iin|ina|inä|ilä|illa|illä)?)?"
     r"(?:kin|kaan|kään|ko|kö|han|hän)?"
 )
 _MAX_ENDING = 9

@@ -23,7 +23,7 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
         ("amount", r"\b(kum\w+\b.{0,60}\b(enemmän|vähemmän|suurem\w*|pienem\w*|isom\w*|kovem\w*|korkeam\w*|"
-                   r"matalam\w*|suurempi|pienempi|isompi|kovempi)|paljonko|montako|millä hinnalla|mihin hintaan|minkä hintai\w*|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|miten (paljon|suur\w*)|"
+                   r"matalam\w*|suurempi|pienempi|isompi|kovempi)|paljonko|moniko|kuinka moni\w*|montako|millä hinnalla|mihin hintaan|minkä hintai\w*|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|miten (paljon|suur\w*)|"
                    r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä on .{0,60}(osuus|määrä|budjetti|summa|"
                    r"luku|tavoite|prosentti|hinta|jalanjälki|päästöt)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
         ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"

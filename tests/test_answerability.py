@@ -4,7 +4,8 @@ and how a comparison lets each municipality's own sentence count."""
 from __future__ import annotations
 
 from bot.answerability import Thresholds, compared_evidence, judge_part, off_topic
-from bot.evidence import Evidence, Sentence, TermWeights, has_quantity, quotable_sentences, sentence_lemmas
+from bot.evidence import (Evidence, Sentence, TermWeights, has_quantity, quotable_sentences, sentence_lemmas,
+                          sentence_places)
 from bot.question import QuestionPart
 from bot.retrieval import Hit
 from bot.store import ChunkRecord
@@ -87,3 +88,10 @@ def test_a_gap_note_is_told_from_a_remark_in_parentheses():
                          municipality="Kyyjärvi")
     remark, gap = quotable_sentences([Hit(record, score=1.0)], "Kyyjärvi", lambda lemmas: lemmas)
     assert not remark.states_gap and gap.states_gap
+
+
+def test_a_sentence_naming_other_municipalities_is_about_them_not_its_document():
+    from_keuruu = "Vertailuksi: naapurikunnat Uurainen ja Petäjävesi hyväksyivät omat suunnitelmansa vuonna 2025."
+    assert sentence_places(from_keuruu, "Keuruu") == {"Uurainen", "Petäjävesi"}
+    assert sentence_places("Asukkaita oli 1 088 vuonna 2021.", "Kivijärvi") == {"Kivijärvi"}
+    assert sentence_places("Maakunnan päästöt laskivat.", None) == frozenset()

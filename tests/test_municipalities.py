@@ -58,3 +58,11 @@ def test_normalize_accepts_basic_form_any_case():
     assert normalize_municipality("äänekoski") == "Äänekoski"
     assert normalize_municipality("Tampere") is None
     assert normalize_municipality(None) is None
+
+
+@pytest.mark.parametrize("word, name", [
+    ("kinnulalaisen", "Kinnula"), ("saarijärveläisistä", "Saarijärvi"), ("uuraislaisista", "Uurainen"),
+    ("jyväskyläläisille", "Jyväskylä"), ("laukaalaiset", "Laukaa"),
+])
+def test_the_inhabitants_word_names_the_municipality_in_any_case(word, name):
+    assert find_municipalities(f"Mikä on {word} hiilijalanjälki?") == [name]
