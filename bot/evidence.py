@@ -29,6 +29,7 @@ from bot.retrieval import Hit
 MIN_SENTENCE_WORDS = 5
 ANSWER_PASSAGES = 8  # sentences are taken from this many of the best passages
 PART_WEIGHT = 0.25
+DERIVED_WEIGHT = 0.5  # the same stem in another form the lemmatiser left apart ("täyttänyt" ~ "täyttäneiden")
 WRITTEN_OUT_WEIGHT = 0.75
 DERIVED_PREFIX = 5
 UNHEARD_MIN_LETTERS = 5
@@ -287,12 +288,13 @@ class EvidenceScorer:
 
     def match(self, term: str, sentence: Sentence) -> float:
         """How fully the sentence holds one question lemma: itself 1; its compound parts written out as words up
-        to WRITTEN_OUT_WEIGHT; a part inside another compound, or a derivation of a part, PART_WEIGHT."""
+        to WRITTEN_OUT_WEIGHT; another form of the same stem DERIVED_WEIGHT; a part inside another compound, or a
+        derivation of a part, PART_WEIGHT."""
         if term in sentence.lemmas:
             return 1.0
         parts = self.parts(term)
         if not parts:
-            return PART_WEIGHT if term in sentence.terms or _derived(term, sentence.lemmas) else 0.0
+            return PART_WEIGHT if term in sentence.terms else DERIVED_WEIGHT if _derived(term, sentence.lemmas) else 0.0
         leaves = [p for p in parts if not self.parts(p) & parts] or list(parts)
         written = sum(1.0 if p in sentence.lemmas else WRITTEN_OUT_WEIGHT if p in sentence.terms
                       else 0.5 if _derived(p, sentence.lemmas) else 0.0 for p in leaves)

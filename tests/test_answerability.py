@@ -4,7 +4,8 @@ and how a comparison lets each municipality's own sentence count."""
 from __future__ import annotations
 
 from bot.answerability import Thresholds, compared_evidence, judge_part, off_topic
-from bot.evidence import (Evidence, Sentence, TermWeights, has_quantity, quotable_sentences, sentence_lemmas,
+from bot.evidence import (DERIVED_WEIGHT, Evidence, EvidenceScorer, Sentence, TermWeights, has_quantity,
+                          quotable_sentences, sentence_lemmas,
                           sentence_places)
 from bot.question import QuestionPart
 from bot.retrieval import Hit
@@ -95,3 +96,12 @@ def test_a_sentence_naming_other_municipalities_is_about_them_not_its_document()
     assert sentence_places(from_keuruu, "Keuruu") == {"Uurainen", "Petäjävesi"}
     assert sentence_places("Asukkaita oli 1 088 vuonna 2021.", "Kivijärvi") == {"Kivijärvi"}
     assert sentence_places("Maakunnan päästöt laskivat.", None) == frozenset()
+
+
+def test_another_form_of_the_same_stem_counts_for_more_than_a_compound_part():
+    scorer = EvidenceScorer(TermWeights([["täyttää", "osuus"]]), lambda lemmas: list(lemmas))
+    participle = Sentence("65 vuotta täyttäneiden osuus oli 33 %.", 0, 0, frozenset({"täyttäneiden", "osuus"}),
+                          frozenset({"täyttäneiden", "osuus"}), frozenset(), True, False, False, frozenset())
+    assert scorer.match("täyttää", participle) == DERIVED_WEIGHT
+    assert scorer.match("osuus", participle) == 1.0
+    assert scorer.match("päästö", participle) == 0.0
