@@ -7,17 +7,27 @@ from typing import Iterable
 
 from bot.finnish import lemmas
 from bot.municipalities import MUNICIPALITY_STEMS, find_municipalities
-from bot.question import question_kind
+from bot.question import name_terms, question_kind
 
 # Openers that mark a question as leaning on the previous one.
 _FOLLOW_UP_OPENERS = re.compile(r"^\s*(entä|entäs|mites|miten\s+on|kuin\s+myös|ja\s+sitten|no\s+entä|sama|samoin|ja)\b", re.I)
+# Words that point back to the earlier question's topic ("Kuka sitä hallinnoi?").
+_POINTING_BACK = re.compile(r"\b(se|sen|sitä|siitä|siihen|siinä|sillä|siltä|sille|ne|niitä|niistä|niihin|niiden|"
+                            r"tämä|tämän|tätä|tästä|tähän|nämä|näitä|noista|kyseinen|kyseisen|kyseistä)\b", re.I)
 _MIN_CONTENT_LEMMAS = 3
+MAX_CHAIN = 3  # earlier follow-ups read back to find the topic
+TOPIC_SEPARATOR = " – "  # between a follow-up's own question and the earlier topic it is about
 
 
 def is_follow_up(question: str) -> bool:
-    """A question that opens like a follow-up, or has too little content to stand on its own."""
+    """A question that opens like a follow-up, points back to the earlier topic, or has too little content to
+    stand on its own ("Mikä on Hinku-verkosto?" names its own topic and stands)."""
+    if _FOLLOW_UP_OPENERS.match(question):
+        return True
     content = [l for l in lemmas(question) if not _is_municipality_word(l)]
-    return bool(_FOLLOW_UP_OPENERS.match(question)) or len(content) < _MIN_CONTENT_LEMMAS - 1
+    if _POINTING_BACK.search(question):  # a short question's "sitä" is the earlier topic, a long one's its own
+        return len(content) < _MIN_CONTENT_LEMMAS
+    return len(content) < _MIN_CONTENT_LEMMAS - 1 and not name_terms(question)
 
 
 def _is_municipality_word(word: str) -> bool:
@@ -36,10 +46,11 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None, ma
     Never longer than max_chars (the question limit, ILMASTO_MAX_QUESTION_CHARS; the Answerer should pass its
     setting), so that a huge earlier question cannot make one answer slow for everyone.
     """
-    previous = next((q for q, _ in reversed(history or []) if q and q.strip()), None)
-    if not previous or not is_follow_up(question):
+    asked = [q for q, _ in history or [] if q and q.strip()]
+    if not asked or not is_follow_up(question):
         return question[:max_chars]
-    previous = previous[:max_chars]
+    # The earlier question as it was understood: "Entä Jämsässä?" after "Entä Laukaassa?" follows the first.
+    previous = standalone_question(asked[-1], [(q, "") for q in asked[-1 - MAX_CHAIN:-1]], max_chars)
     new_places = find_municipalities(question)
     old_places = find_municipalities(previous)
     remainder = _FOLLOW_UP_OPENERS.sub("", question).strip(" ?!.,")
@@ -49,11 +60,12 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None, ma
     if question_kind(" ".join(extra)) != "other":
         # "Entä Petäjävedellä, milloin sen suunnitelma hyväksyttiin?" asks its own question about the earlier
         # topic: its question first (what is asked is read from there), the earlier one as the topic.
-        standalone = f"{' '.join(extra)} – {rewritten.rstrip(' ?')}"
+        topic = rewritten.split(TOPIC_SEPARATOR)[-1]  # an earlier follow-up's own question is not the topic
+        standalone = f"{' '.join(extra)}{TOPIC_SEPARATOR}{topic.rstrip(' ?')}"
     elif new_places and old_places:
         standalone = " ".join([rewritten.rstrip(" ?"), *extra]).strip()
     else:
-        standalone = f"{previous.rstrip(' ?')} – {remainder}"
+        standalone = f"{previous.rstrip(' ?')}{TOPIC_SEPARATOR}{remainder}"
     return standalone[:max_chars - 1] + "?"
 
 

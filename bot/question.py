@@ -44,6 +44,9 @@ _ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|m
 # In "Kumpi on suurempi, Jämsä vai Viitasaari?" the comparative says how to compare, not what about.
 _COMPARING = re.compile(r"\bkum(pi|man|massa|malla|mpaa|mat)\b", re.I)
 _COMPARATIVE = re.compile(r"\b\w+(mpi|mman|mmalla|mmassa|mpaa|mmat|mpia)\b", re.I)
+# "suurimmat päästölähteet": the superlative ranks what is asked; the answer need not repeat it.
+_SUPERLATIVE = re.compile(r"\b(suurim\w*|suurin|tärkeim\w*|tärkein|merkittävim\w*|merkittävin|isoim\w*|isoin|"
+                          r"parhaa\w*|paras)\b", re.I)
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|21\d{2})\b")
 _PART_SPLIT = re.compile(
     r"\?\s+(?=\S)|[,;]?\s+(?:ja|sekä|entä|mutta)\s+(?=(?:mitä|mitkä|mikä|miten|milloin|kuka|ketkä|paljonko|montako|"
@@ -123,7 +126,7 @@ def question_kind(text: str) -> Kind:
 
 def content_terms(text: str) -> frozenset[str]:
     """Lemmas that carry the topic: no stopwords, question words or municipality names (retrieval's job)."""
-    text = _ASKING_PHRASE.sub(" ", text)
+    text = _SUPERLATIVE.sub(" ", _ASKING_PHRASE.sub(" ", text))
     if _COMPARING.search(text):
         text = _COMPARATIVE.sub(" ", text)
     return frozenset(

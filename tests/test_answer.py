@@ -148,3 +148,11 @@ def test_answers_stay_short(answerer):
     for question in ("Mitä ilmastolaki vaatii kunnalta?", "Mistä kunta voi hakea rahoitusta ilmastotyöhön?",
                      "Mitkä ovat Laukaan suurimmat päästölähteet?"):
         assert len(answerer.answer(question).answer.split()) <= 180
+
+
+def test_a_question_naming_its_own_topic_is_no_follow_up_and_follow_ups_chain():
+    history = [("Mitkä ovat Jyväskylän suurimmat päästölähteet?", "…"), ("Entä Laukaassa?", "…")]
+    assert standalone_question("Mikä on Hinku-verkosto?", history) == "Mikä on Hinku-verkosto?"
+    assert standalone_question("Entä Jämsässä?", history) == "Mitkä ovat Jämsä suurimmat päästölähteet?"
+    pointing_back = standalone_question("Kuka sitä hallinnoi?", [("Paljonko LUMOAVA-hankkeen budjetti on?", "…")])
+    assert pointing_back.startswith("Kuka sitä hallinnoi") and "LUMOAVA" in pointing_back  # its own question first
