@@ -2,7 +2,8 @@
 
 A wrong number given to a council is worse than "the material does not cover this", and a list of loosely
 related sentences reads as an answer. So every part of the question must find its own evidence, strong enough
-(thresholds fitted on the tune split), with the year the question names; a question with no part covered is
+(thresholds fitted on the tune split), with the year the question names, never a summary's note that its
+sources lacked the thing, and for one municipality from material about it; a question with no part covered is
 refused with what is missing said plainly, and one with some parts covered is answered in part.
 """
 
@@ -17,8 +18,8 @@ from bot.question import QuestionAnalysis, QuestionPart
 from bot.retrieval import Hit
 
 Route = Literal["answer", "partial", "refuse"]
-COMPARED_SHARE = 0.6  # in a comparison, another place's best sentence scoring this share of the best one counts
 Reason = Literal["covered", "off_topic", "personal_data", "not_covered"]
+COMPARED_SHARE = 0.6  # in a comparison, another place's best sentence scoring this share of the best one counts
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def off_topic(coverage: float, hits: Sequence[Hit], best_sentence: float, thresh
 
 
 def is_strong(score: float, evidence: Evidence, thresholds: Thresholds) -> bool:
+    """Evidence enough for a part, at ``score`` (its own, or the one it would have were it of the asked year)."""
     return (score >= thresholds.min_evidence and evidence.lexical >= thresholds.min_lexical
             or evidence.semantic >= thresholds.min_semantic_alone)
 

@@ -23,7 +23,9 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
         ("amount", r"\b(kum\w+\b.{0,60}\b(enemmän|vähemmän|suurem\w*|pienem\w*|isom\w*|kovem\w*|korkeam\w*|"
-                   r"matalam\w*|suurempi|pienempi|isompi|kovempi)|paljonko|moniko|kuinka moni\w*|montako|millä hinnalla|mihin hintaan|minkä hintai\w*|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|miten (paljon|suur\w*)|"
+                   r"matalam\w*|suurempi|pienempi|isompi|kovempi)|paljonko|moniko|kuinka moni\w*|montako|"
+                   r"millä hinnalla|mihin hintaan|minkä hintai\w*|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|"
+                   r"miten (paljon|suur\w*)|"
                    r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä on .{0,60}(osuus|määrä|budjetti|summa|"
                    r"luku|tavoite|prosentti|hinta|jalanjälki|päästöt)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
         ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
@@ -81,8 +83,9 @@ QUESTION_LEMMAS = frozenset(
     onko ovatko voida voi saada saa pitää tarvita kertoa kerro selittää selitä luetella luettele mainita mainitse
     tietää tiedetään haluta haluaisin olla ole asia tieto osata millainen minkä verran kaikki kaikkea me meidän
     meillä meille meiltä meitä teidän te sinä sä mä minä mun mulle kiinnostaa kysyä kysymys vastaus
-    entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi vuode mennessä aikoa verrata vertaa vertailla tulla kumpi kumma kumman kummassa vai enemmän vähemmän
-    meno menossa päin tekeillä suhde suhteen tarkoittaa tarkoitus""".split()
+    entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi vuode mennessä aikoa verrata vertaa
+    vertailla tulla kumpi kumma kumman kummassa vai enemmän vähemmän meno menossa päin tekeillä suhde suhteen
+    tarkoittaa tarkoitus""".split()
 )
 
 
@@ -143,16 +146,17 @@ def split_parts(question: str) -> list[str]:
 
 def analyze(question: str) -> QuestionAnalysis:
     """Kind, parts, municipalities, years and the personal-data flag of a question."""
+    municipalities = tuple(find_municipalities(question))
     parts = []
     for text in split_parts(question):
         kind = question_kind(text)
         unit = amount_unit(text) if kind == "amount" else None
-        restated = _UNIT_LEMMAS.get(unit, frozenset()) | (_PLACE_LEMMAS if find_municipalities(question) else frozenset())
+        restated = _UNIT_LEMMAS.get(unit, frozenset()) | (_PLACE_LEMMAS if municipalities else frozenset())
         parts.append(QuestionPart(text, kind, content_terms(text) - restated, frozenset(_YEAR.findall(text)), unit))
     return QuestionAnalysis(
         text=question,
         parts=tuple(parts),
-        municipalities=tuple(find_municipalities(question)),
+        municipalities=municipalities,
         years=frozenset(_YEAR.findall(question)),
         personal_data=bool(_PERSONAL.search(question)),
         terms=content_terms(question),
