@@ -205,7 +205,7 @@ class Answerer:
         if decision.reason == "off_topic":
             text = REFUSAL
         else:
-            missing = [missing_text(v) for v in decision.parts if v.missing_years or v.unheard_of or v.part.years]
+            missing = [missing_text(v) for v in decision.parts if v.unheard_of or v.part.years]  # missing years ⊆ these
             text = " ".join([*missing, NOT_COVERED])
         suggestions = related_suggestions(analysis.text)
         if suggestions:

@@ -33,6 +33,7 @@ DERIVED_WEIGHT = 0.5  # the same stem in another form the lemmatiser left apart 
 WRITTEN_OUT_WEIGHT = 0.75
 DERIVED_PREFIX = 5
 UNHEARD_MIN_LETTERS = 5
+RESOLVED_WORDS = 20_000  # question words kept resolved per scorer
 RESOLVE_CUTOFF = 0.85  # difflib ratio of a typo to the word it means ("suunitelma" ~ "suunnitelma" 0.95)
 # Lemmas of the notice every document opens with ("this is a summary compiled from public sources …"): a
 # sentence with several of them is about the document, not an answer.
@@ -40,7 +41,8 @@ META_LEMMAS = frozenset({"tiivistelmä", "kooste", "koota", "lähde", "julkinen"
                          "ilmastobotti", "aineisto", "julkaisu"})
 _DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.(19|20)\d{2}\b|\b(19|20)\d{2}\b")
 # What is not a quantity although it is written in digits: dates, years (and year ranges), ordinals, CO2.
-_NOT_QUANTITY = re.compile(r"\b\d{1,2}\.\d{1,2}\.(?:(?:19|20)\d{2})?|(?<!\d[  ])\b(?:19|20)\d{2}\b(?![  ]\d{3}\b|[,.]\d|\s*(?:%|€|euro|prosent|tonn|[MGk]Wh))|"
+_NOT_QUANTITY = re.compile(r"\b\d{1,2}\.\d{1,2}\.(?:(?:19|20)\d{2})?|"
+                           r"(?<!\d[  ])\b(?:19|20)\d{2}\b(?![  ]\d{3}\b|[,.]\d|\s*(?:%|€|euro|prosent|tonn|[MGk]Wh))|"
                            r"\b\d{1,2}\.(?=\s)|CO2|§\s*\d+", re.I)
 _DIGIT = re.compile(r"\d")
 _UNITS = (("money", re.compile(r"\d\s*(?:€|(?:milj\w*|miljard\w*|tuhat\w*)?\s*euro)", re.I)),
@@ -68,7 +70,7 @@ class Sentence:
     has_amount: bool
     has_date: bool
     has_name: bool
-    places: frozenset[str]  # the municipalities it is about: its document's and those it names
+    places: frozenset[str]  # the municipalities it is about: those it names, or else its document's
     states_gap: bool = False  # says the sources lack something ("…päästölukuja ei löytynyt lähteistä")
     units: frozenset[str] = frozenset()  # the units its amounts are in: money, share, energy
 
@@ -216,7 +218,8 @@ class EvidenceScorer:
         self.term_weights = term_weights
         self.expand = expand
         self.weights = weights
-        self._resolved: dict[str, str] = {}
+        # Bounded: every new word a user types would otherwise stay in memory for the life of the process.
+        self.resolve = lru_cache(maxsize=RESOLVED_WORDS)(self._resolve)
 
     def score(self, analysis: QuestionAnalysis, sentences: Sequence[Sentence], hits: Sequence[Hit],
               similarities: Mapping[str, float]) -> list[list[Evidence]]:
@@ -230,26 +233,23 @@ class EvidenceScorer:
             weight = self._term_weight(own | context, sentences)
             evidence = []
             for sentence in sentences:
-                lexical = self.lexical(own, context, sentence, weight)
+                lexical, holds = self.lexical(own, context, sentence, weight)
                 semantic = similarities.get(sentence.text)
                 if lexical <= 0 and (semantic is None or semantic <= self.weights.semantic_floor):
                     continue
                 fit = fit_to_kind(part, sentence, self.weights)
                 passage = 1 - self.weights.passage_rank + self.weights.passage_rank * hits[sentence.hit_index].score / top
                 any_year = self.blend(lexical, semantic) * fit * passage
-                holds = frozenset(t for t in own if self.match(t, sentence) > PART_WEIGHT) if lexical else frozenset()
                 evidence.append(Evidence(sentence, index, any_year * year_factor(part, sentence, self.weights),
                                          lexical, semantic or 0.0, fit, any_year, holds))
             evidence.sort(key=lambda e: e.score, reverse=True)
             out.append(evidence)
         return out
 
-    def resolve(self, term: str) -> str:
+    def _resolve(self, term: str) -> str:
         """A question lemma as the material spells it (see TermWeights.resolve); compounds whose parts the
-        material knows stay whole, their parts match on their own."""
-        if term not in self._resolved:
-            self._resolved[term] = term if self.parts(term) else self.term_weights.resolve(term)
-        return self._resolved[term]
+        material knows stay whole, their parts match on their own. Called through ``self.resolve``, cached."""
+        return term if self.parts(term) else self.term_weights.resolve(term)
 
     def blend(self, lexical: float, semantic: float | None) -> float:
         """Lexical and semantic support in one number; lexical alone where the sentence has no vector yet."""
@@ -270,21 +270,28 @@ class EvidenceScorer:
 
         return weight
 
-    def lexical(self, own: frozenset[str], context: frozenset[str], sentence: Sentence, weight) -> float:
+    def lexical(self, own: frozenset[str], context: frozenset[str], sentence: Sentence,
+                weight) -> tuple[float, frozenset[str]]:
         """Share of the terms' weight that the sentence holds: the part's own terms, then (at the context weight)
-        the rest of the question's, each normalised on its own so that context never outweighs what is asked."""
-        share = self._held(own, sentence, weight)
+        the rest of the question's, each normalised on its own so that context never outweighs what is asked;
+        and which of its own terms it holds (more than as a part of a compound)."""
+        share, holds = self._held(own, sentence, weight)
         if not context:
-            return share
-        return (1 - self.weights.context) * share + self.weights.context * self._held(context, sentence, weight)
+            return share, holds
+        context_share, _ = self._held(context, sentence, weight)
+        return (1 - self.weights.context) * share + self.weights.context * context_share, holds
 
-    def _held(self, terms: frozenset[str], sentence: Sentence, weight) -> float:
+    def _held(self, terms: frozenset[str], sentence: Sentence, weight) -> tuple[float, frozenset[str]]:
         total = held = 0.0
+        holds = []
         for term in terms:
             w = weight(term)
+            matched = self.match(term, sentence)
             total += w
-            held += w * self.match(term, sentence)
-        return held / total if total else 0.0
+            held += w * matched
+            if matched > PART_WEIGHT:
+                holds.append(term)
+        return (held / total if total else 0.0), frozenset(holds)
 
     def match(self, term: str, sentence: Sentence) -> float:
         """How fully the sentence holds one question lemma: itself 1; its compound parts written out as words up

@@ -14,7 +14,7 @@ from bot.answer_types import Answer, Citation, Final, TextPiece
 from bot.service import IndexStatus
 from conftest import make_settings
 from tests.browser import serve
-from tests.test_rate_limit import ask_through_the_queue, chat_dependency
+from tests.gradio_queue import ask_through_the_queue, chat_dependency
 from ui import FAILED, UNREADABLE, ChatWindow, Conversation
 from web.app import create_app
 from web.ratelimit import RATE_LIMITED, QuestionLimit

@@ -3,7 +3,6 @@ the same limit across app processes when it lives in Redis."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from conftest import seed_cache, serve_app
+from tests.gradio_queue import ask_through_the_queue, chat_dependency
 from tests.services_redis import free_port, redis_url  # noqa: F401  (a fixture)
 from web.ratelimit import RATE_LIMITED
 
@@ -29,33 +29,6 @@ def limited_app(starter_settings):
     app = serve_app(starter_settings.replace(rate_limit_per_minute=LIMIT))
     yield next(app)
     next(app, None)
-
-
-def chat_dependency(base: str) -> int:
-    """The id of the event that answers a question typed in the chat (Enter in the question box)."""
-    config = httpx.get(f"{base}/config").json()
-    box = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "kysymys")
-    return next(d["id"] for d in config["dependencies"]
-                if any(t == [box, "submit"] or t == {"id": box, "event": "submit"} for t in d["targets"]))
-
-
-def ask_through_the_queue(base: str, fn_index: int, question: str) -> str:
-    """What the chat shows as the answer when the browser's own protocol (queue/join) is used directly."""
-    session = uuid.uuid4().hex
-    joined = httpx.post(f"{base}/gradio_api/queue/join", json={
-        "data": [question, None, "Koko Keski-Suomi"], "fn_index": fn_index, "session_hash": session,
-        "event_data": None, "trigger_id": None})
-    assert joined.status_code == 200, joined.text
-    with httpx.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}, timeout=90) as events:
-        for line in events.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            message = json.loads(line[5:])
-            if message.get("msg") == "process_completed":
-                assert message.get("success"), message
-                messages = message["output"]["data"][1]
-                return str(messages[-1]["content"])
-    raise AssertionError("no answer")
 
 
 def test_the_chat_publishes_no_gradio_api(limited_app):
