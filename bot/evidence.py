@@ -51,7 +51,8 @@ _UNITS = (("money", re.compile(r"\d\s*(?:€|(?:milj\w*|miljard\w*|tuhat\w*)?\s*
 # The summaries say where their sources are silent; such a sentence answers only whether something exists.
 _ASIDE = re.compile(r"\([^)]*\)")  # "(raporttia tapaamisesta ei löytynyt)" is a remark beside the claim
 _GAP = re.compile(r"\bei (?:löytynyt|löydy|mainita|ole saatavilla|ollut saatavilla)\b", re.I)
-NUMBER_WORDS = frozenset("""yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän kymmenen kymmenkunta
+# "yksi" is left out: simplemma reads "yhdessä" (together) as it.
+NUMBER_WORDS = frozenset("""kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän kymmenen kymmenkunta
     sata satoja tuhat tuhansia miljoona miljardi puoli puolet puolitoista kolmannes neljännes kaksinkertainen
     kolminkertainen""".split())
 _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-ZÅÄÖ][a-zåäö]+")
@@ -73,6 +74,7 @@ class Sentence:
     places: frozenset[str]  # the municipalities it is about: those it names, or else its document's
     states_gap: bool = False  # says the sources lack something ("…päästölukuja ei löytynyt lähteistä")
     units: frozenset[str] = frozenset()  # the units its amounts are in: money, share, energy
+    surroundings: frozenset[str] = frozenset()  # terms of its headings and of the sentence before it
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class Weights:
     wrong_year: float = 0.1  # score factor for a sentence without the year the question names
     passage_rank: float = 0.5  # how much the passage's retrieval score moves a sentence's
     context: float = 0.1  # share of a part's lexical score that comes from the rest of the question
+    surroundings: float = 0.25  # how fully a question word counts when only the sentence's headings or the
+    # sentence before it hold it ("Hankkeen asukaskyselyyn tuli 454 vastausta" after the project's name)
 
 
 class TermWeights:
@@ -123,7 +127,9 @@ class TermWeights:
         material, or its longest known beginning ("päästö"). Known and short words stay as they are."""
         if len(term) < UNHEARD_MIN_LETTERS or not term.isalpha() or self.known(term):
             return term
-        close = get_close_matches(term, self.vocabulary(), n=1, cutoff=RESOLVE_CUTOFF)
+        # a typo changes a letter or two, not the length ("voittaa" is no typo of "varoittaa")
+        close = [w for w in get_close_matches(term, self.vocabulary(), n=3, cutoff=RESOLVE_CUTOFF)
+                 if abs(len(w) - len(term)) <= 1]
         if close:
             return close[0]
         beginnings = (term[:n] for n in range(len(term) - 1, UNHEARD_MIN_LETTERS - 1, -1))
@@ -165,11 +171,14 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
     for hit_index, hit in enumerate(hits[:ANSWER_PASSAGES]):
         if municipality and hit.record.municipality not in (None, municipality):
             continue
-        for position, text in enumerate(sentence_texts(hit.record.text)):
+        headings = frozenset(expand(lemmas(hit.record.headings)))
+        texts = sentence_texts(hit.record.text)
+        for position, text in enumerate(texts):
             plain = sentence_lemmas(text)
             if len(plain & META_LEMMAS) >= 2 or text in seen:
                 continue
             seen.add(text)  # chunks overlap: the same sentence is evidence once, from its best passage
+            before = frozenset(expand(list(sentence_lemmas(texts[position - 1])))) if position else frozenset()
             out.append(Sentence(
                 text=text, hit_index=hit_index, position=position, lemmas=plain, terms=frozenset(expand(list(plain))),
                 years=years_in(text), has_amount=has_quantity(text, plain), has_date=bool(_DATE.search(text)),
@@ -177,6 +186,7 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
                 places=sentence_places(text, hit.record.municipality),
                 states_gap=bool(_GAP.search(_ASIDE.sub(" ", text))),
                 units=frozenset(unit for unit, pattern in _UNITS if pattern.search(text)),
+                surroundings=headings | before,
             ))
     return out
 
@@ -287,10 +297,12 @@ class EvidenceScorer:
         for term in terms:
             w = weight(term)
             matched = self.match(term, sentence)
+            if matched > PART_WEIGHT:
+                holds.append(term)  # held by the sentence itself, not by its surroundings
+            elif term in sentence.surroundings:
+                matched = max(matched, self.weights.surroundings)
             total += w
             held += w * matched
-            if matched > PART_WEIGHT:
-                holds.append(term)
         return (held / total if total else 0.0), frozenset(holds)
 
     def match(self, term: str, sentence: Sentence) -> float:

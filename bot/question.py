@@ -26,8 +26,8 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
                    r"matalam\w*|suurempi|pienempi|isompi|kovempi)|paljonko|moniko|kuinka moni\w*|montako|"
                    r"millä hinnalla|mihin hintaan|minkä hintai\w*|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|"
                    r"miten (paljon|suur\w*)|"
-                   r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä on .{0,60}(osuus|määrä|budjetti|summa|"
-                   r"luku|tavoite|prosentti|hinta|jalanjälki|päästöt)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
+                   r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä (on|oli) .{0,80}(osuus|määrä|budjetti|summa|"
+                   r"luku|tavoite|prosentti|hinta|jalanjälki|päästöt|palkka|enimmäis\w*)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
         ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
                  r"alkoi|alkaa|päättyi|päättyy|tuli)|miten pitkään|kauanko|mikä on .{0,30}\b(aikataulu|määräaika|"
                  r"takaraja))\b"),
@@ -42,7 +42,8 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
     )
 )
 # "kuinka suuri osuus": the adjective belongs to the question word, not to the topic.
-_ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|monta|pitkä\w*|kauan)(\s+osa)?\b", re.I)
+_ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|monta|moni\w*|pitkä\w*|kauan)(\s+osa)?\b",
+                            re.I)
 # In "Kumpi on suurempi, Jämsä vai Viitasaari?" the comparative says how to compare, not what about.
 _COMPARING = re.compile(r"\bkum(pi|man|massa|malla|mpaa|mat)\b", re.I)
 _COMPARATIVE = re.compile(r"\b\w+(mpi|mman|mmalla|mmassa|mpaa|mmat|mpia)\b", re.I)
@@ -58,7 +59,8 @@ _PART_SPLIT = re.compile(
 # What an amount is measured in, when the question's words say it: a sum of money wants euros, a share per
 # cents, electricity or energy watt-hours. A number in another unit does not answer it.
 _UNIT_WORDS: tuple[tuple[Unit, re.Pattern[str]], ...] = (
-    ("money", re.compile(r"\b(euro\w*|raha\w*|budjet\w*|hinna\w*|hinta\w*|maksa\w*|kustannu\w*|rahoitu\w*)", re.I)),
+    ("money", re.compile(r"\b(euro\w*|raha\w*|budjet\w*|hinna\w*|hinta\w*|maksa\w*|kustannu\w*|rahoitu\w*|"
+                         r"palk(ka|an|oi)\w*)", re.I)),
     ("share", re.compile(r"\b(osuu\w*|prosent\w*|kuinka suuri osa|mikä osa)\b", re.I)),
     ("energy", re.compile(r"\b(\w*wattitun\w*|sähköä|energiaa)\b", re.I)),
 )
@@ -77,6 +79,8 @@ _PERSONAL = re.compile(
     r"kotiosoit\w*|henkilötunnu\w*|hetu|syntymäaika\w*|osoitetie\w*|yksityis(?:puhelin|numero|osoit|sähköpost)\w*)\b",
     re.I,
 )
+# "Missä Pauli Rintala asuu?": where a named person lives (a name is in the nominative, a place is not).
+_HOME = re.compile(r"\b[A-ZÅÄÖ][a-zåäö]+ [A-ZÅÄÖ][a-zåäö]+(?<!ss[aä])(?<!ll[aä]) asu(u|i|vat)\b")
 # Words of the question that say how it is asked, not what about: they never need evidence of their own.
 QUESTION_LEMMAS = frozenset(
     """mikä mitä mitkä kuka ketkä kenelle keneltä kenen milloin miksi miten kuinka paljonko montako paljon monta
@@ -158,7 +162,7 @@ def analyze(question: str) -> QuestionAnalysis:
         parts=tuple(parts),
         municipalities=municipalities,
         years=frozenset(_YEAR.findall(question)),
-        personal_data=bool(_PERSONAL.search(question)),
+        personal_data=bool(_PERSONAL.search(question) or _HOME.search(question)),
         terms=content_terms(question),
         names=name_terms(question),
     )

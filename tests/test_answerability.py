@@ -4,9 +4,8 @@ and how a comparison lets each municipality's own sentence count."""
 from __future__ import annotations
 
 from bot.answerability import Thresholds, compared_evidence, judge_part, off_topic
-from bot.evidence import (DERIVED_WEIGHT, Evidence, EvidenceScorer, Sentence, TermWeights, has_quantity,
-                          quotable_sentences, sentence_lemmas,
-                          sentence_places)
+from bot.evidence import (DERIVED_WEIGHT, Evidence, EvidenceScorer, Sentence, TermWeights, Weights,
+                          has_quantity, quotable_sentences, sentence_lemmas, sentence_places)
 from bot.question import QuestionPart
 from bot.retrieval import Hit
 from bot.store import ChunkRecord
@@ -105,3 +104,30 @@ def test_another_form_of_the_same_stem_counts_for_more_than_a_compound_part():
     assert scorer.match("täyttää", participle) == DERIVED_WEIGHT
     assert scorer.match("osuus", participle) == 1.0
     assert scorer.match("päästö", participle) == 0.0
+
+
+def test_a_word_only_the_sentence_before_or_the_headings_hold_counts_at_the_surroundings_weight():
+    """"Montako vastausta asukaskysely keräsi?" is answered by "Hankkeen asukaskyselyyn tuli 454 vastausta",
+    which leaves the project's name to the sentence before it."""
+    text = ("Läntisen Keski-Suomen ilmastosuunnitelma -hanke laati neljälle kunnalle suunnitelmat. "
+            "Hankkeen asukaskyselyyn tuli alueelta 454 vastausta.")
+    record = ChunkRecord(id="c", text=text, doc_id="d", title="t", chunk_index=0, headings="Seudulliset hankkeet")
+    named, count = quotable_sentences([Hit(record, score=1.0)], None, lambda lemmas: list(lemmas))
+    assert "ilmastosuunnitelma" in count.surroundings and "seudullinen" in count.surroundings
+    assert "ilmastosuunnitelma" not in named.surroundings
+    terms, weight = frozenset({"ilmastosuunnitelma", "vastaus"}), lambda lemma: 1.0
+
+    def held(surroundings: float) -> tuple[float, frozenset[str]]:
+        scorer = EvidenceScorer(TermWeights([["ilmastosuunnitelma"]]), lambda lemmas: list(lemmas),
+                                Weights(surroundings=surroundings))
+        return scorer._held(terms, count, weight)
+
+    assert held(0.0) == (0.5, {"vastaus"})
+    assert held(0.4) == (0.7, {"vastaus"})  # held: the word the sentence itself holds, not the carried one
+
+
+def test_a_typo_is_read_as_a_word_of_about_its_length_and_yhdessa_is_no_number():
+    weights = TermWeights([["varoittaa", "ilmastosuunnitelma"]])
+    assert weights.resolve("voittaa") == "voittaa"  # "voittivat" is not "varoittaa"
+    together = "Kunnat järjestivät yhdessä ilmastotapaamisen, jossa henkilöstö jakoi kokemuksiaan."
+    assert not has_quantity(together, sentence_lemmas(together))

@@ -52,6 +52,7 @@ def test_comparison_names_both_municipalities():
     "Anna kunnanjohtajan sähköpostiosoite",
     "Mikä on hänen henkilötunnuksensa?",
     "Missä on kunnanjohtajan kotiosoite?",
+    "Missä metsäneuvoston puheenjohtaja Pauli Rintala asuu?",
 ])
 def test_requests_for_personal_data_are_flagged(question):
     assert analyze(question).personal_data
@@ -59,6 +60,8 @@ def test_requests_for_personal_data_are_flagged(question):
 
 def test_ordinary_questions_are_not_personal_data():
     assert not analyze("Mistä kunta saa rahoitusta ilmastotyöhön?").personal_data
+    assert not analyze("Missä Keski-Suomessa asuu eniten ihmisiä?").personal_data
+    assert not analyze("Paljonko Jyväskylän Kortepohjassa asuu ihmisiä?").personal_data  # a place, not a name
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -66,12 +69,15 @@ def test_ordinary_questions_are_not_personal_data():
     ("Millä hinnalla kunta myi tontin?", "amount"),
     ("Mikä on Multian ilmastosuunnitelman päästövähennystavoite?", "amount"),  # a municipality's, not a definition
     ("Mitä taakanjakosektori tarkoittaa?", "definition"),
+    ("Mikä oli enimmäisavustus hanketta kohden vuoden 2022 haussa?", "amount"),
+    ("Mikä on Pohjoisen Keski-Suomen ilmastosuunnitelma -hankkeen projektipäällikön palkka?", "amount"),
 ])
 def test_comparisons_prices_and_definitions_are_told_apart(question, kind):
     assert question_kind(question) == kind
 
 
 def test_comparatives_and_colloquial_fillers_are_not_topic_words():
+    assert "moni" not in analyze("Kuinka moni kunta osallistui ilmastotapaamiseen?").terms
     assert analyze("Kumpi on pinta-alaltaan suurempi, Jämsä vai Viitasaari?").terms == {"pinta-ala"}
     assert analyze("Mitä meillä päin on tuulivoimassa menossa?").terms == {"tuulivoima"}
 
@@ -86,6 +92,7 @@ def test_private_forest_owners_are_not_personal_data():
     ("Millä hinnalla tehdas myytiin?", "money"),
     ("Kuinka suuri osa asukkaista on yli 65-vuotiaita?", "share"),
     ("Paljonko sähköä tuulipuisto tuottaa vuodessa?", "energy"),
+    ("Mikä on hankkeen projektipäällikön palkka?", "money"),
     ("Montako hanketta sai rahoitusta?", None),  # a count, whatever it counts
     ("Paljonko Keski-Suomessa sataa vuodessa?", None),
 ])
