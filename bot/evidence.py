@@ -180,7 +180,7 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
             seen.add(text)  # chunks overlap: the same sentence is evidence once, from its best passage
             before = frozenset(expand(list(sentence_lemmas(texts[position - 1])))) if position else frozenset()
             out.append(Sentence(
-                text=text, hit_index=hit_index, position=position, lemmas=plain, terms=frozenset(expand(list(plain))),
+                text=text, hit_index=hit_index, position=position, lemmas=plain, terms=sentence_terms(plain, expand),
                 years=years_in(text), has_amount=has_quantity(text, plain), has_date=bool(_DATE.search(text)),
                 has_name=bool(_PROPER.search(text)),
                 places=sentence_places(text, hit.record.municipality),
@@ -189,6 +189,13 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
                 surroundings=headings | before,
             ))
     return out
+
+
+def sentence_terms(plain: frozenset[str], expand) -> frozenset[str]:
+    """A sentence's lemmas with the known parts of its compounds, the parts of hyphenated ones ("ilmasto-ohjelma",
+    "ORSI-hanke") included."""
+    hyphen_parts = [part for lemma in plain if "-" in lemma for part in lemma.split("-") if len(part) > 1]
+    return frozenset(expand([*plain, *hyphen_parts]))
 
 
 def has_quantity(text: str, sentence_lemmas: frozenset[str]) -> bool:
@@ -309,8 +316,8 @@ class EvidenceScorer:
         """How fully the sentence holds one question lemma: itself 1; its compound parts written out as words up
         to WRITTEN_OUT_WEIGHT; another form of the same stem DERIVED_WEIGHT; a part inside another compound, or a
         derivation of a part, PART_WEIGHT."""
-        if term in sentence.lemmas:
-            return 1.0
+        if term in sentence.lemmas or "-" in term and term.replace("-", "") in sentence.lemmas:
+            return 1.0  # "pinta-ala" is also written "pintaala"
         parts = self.parts(term)
         if not parts:
             return PART_WEIGHT if term in sentence.terms else DERIVED_WEIGHT if _derived(term, sentence.lemmas) else 0.0
@@ -319,6 +326,8 @@ class EvidenceScorer:
                       else 0.5 if _derived(p, sentence.lemmas) else 0.0 for p in leaves)
         if written:
             return WRITTEN_OUT_WEIGHT * written / len(leaves)
+        if _extended(term, sentence.lemmas):
+            return DERIVED_WEIGHT
         return PART_WEIGHT if parts & sentence.terms else 0.0
 
     def parts(self, term: str) -> frozenset[str]:
@@ -340,6 +349,13 @@ def _derived(word: str, lemmas_of_sentence: frozenset[str]) -> bool:
         return False
     stem = word[:DERIVED_PREFIX]
     return any(len(l) > DERIVED_PREFIX and l.startswith(stem) for l in lemmas_of_sentence)
+
+
+def _extended(compound: str, lemmas_of_sentence: frozenset[str]) -> bool:
+    """The whole compound begins a longer word of the sentence, give or take its last letters, which inflection
+    changes ("tuulivoima" ~ "tuulivoimala", "energiankulutus" ~ "energiankulutukseensa")."""
+    stem = compound[:max(DERIVED_PREFIX + 1, len(compound) - 2)]
+    return any(len(l) > len(stem) and l.startswith(stem) and l != compound for l in lemmas_of_sentence)
 
 
 def part_terms(analysis: QuestionAnalysis, index: int) -> tuple[frozenset[str], frozenset[str]]:

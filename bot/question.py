@@ -138,7 +138,7 @@ def content_terms(text: str) -> frozenset[str]:
         text = _COMPARATIVE.sub(" ", text)
     return frozenset(
         lemma for lemma in lemmas(text) if lemma not in QUESTION_LEMMAS and not find_municipalities(lemma)
-        and not lemma.isdigit()
+        and not lemma.isdigit() and len(lemma) > 1  # "80 %:n" leaves a lone "n"
     )
 
 

@@ -4,8 +4,8 @@ and how a comparison lets each municipality's own sentence count."""
 from __future__ import annotations
 
 from bot.answerability import Thresholds, compared_evidence, judge_part, off_topic
-from bot.evidence import (DERIVED_WEIGHT, Evidence, EvidenceScorer, Sentence, TermWeights, Weights,
-                          has_quantity, quotable_sentences, sentence_lemmas, sentence_places)
+from bot.evidence import (DERIVED_WEIGHT, PART_WEIGHT, Evidence, EvidenceScorer, Sentence, TermWeights, Weights,
+                          has_quantity, quotable_sentences, sentence_lemmas, sentence_places, sentence_terms)
 from bot.question import QuestionPart
 from bot.retrieval import Hit
 from bot.store import ChunkRecord
@@ -131,3 +131,18 @@ def test_a_typo_is_read_as_a_word_of_about_its_length_and_yhdessa_is_no_number()
     assert weights.resolve("voittaa") == "voittaa"  # "voittivat" is not "varoittaa"
     together = "Kunnat järjestivät yhdessä ilmastotapaamisen, jossa henkilöstö jakoi kokemuksiaan."
     assert not has_quantity(together, sentence_lemmas(together))
+
+
+def test_compounds_match_their_hyphenated_inflected_and_longer_forms():
+    scorer = EvidenceScorer(TermWeights([["tuuli", "voima", "ilmasto", "ohjelma"]]), lambda lemmas: list(lemmas))
+    scorer.parts = lambda term: frozenset({"tuuli", "voima"}) if term == "tuulivoima" else frozenset()
+
+    def sentence_of(*lemmas: str) -> Sentence:
+        plain = frozenset(lemmas)
+        return Sentence(" ".join(lemmas), 0, 0, plain, sentence_terms(plain, lambda ls: list(ls)), frozenset(),
+                        False, False, False, frozenset())
+
+    assert scorer.match("ohjelma", sentence_of("ilmasto-ohjelma")) == PART_WEIGHT  # a part of "ilmasto-ohjelma"
+    assert scorer.match("pinta-ala", sentence_of("pintaala")) == 1.0
+    assert scorer.match("tuulivoima", sentence_of("tuulivoimala")) == DERIVED_WEIGHT
+    assert scorer.match("tuulivoima", sentence_of("tuulisähkö")) == 0.0  # the first letters alone are not enough
