@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.finnish import lemmas, split_sentences
+from bot.finnish import is_word, lemmas, split_sentences
 from bot.municipalities import find_municipalities
 from bot.question import QuestionAnalysis, QuestionPart, years_in
 from bot.retrieval import Hit
@@ -124,8 +124,9 @@ class TermWeights:
     def resolve(self, term: str) -> str:
         """The store's own lemma for a question lemma it never uses: a typo ("ilmastosuunitelma") or the
         lemmatiser's miss on an inflected form ("päästöjään" → "päästöjää") becomes the closest word of the
-        material, or its longest known beginning ("päästö"). Known and short words stay as they are."""
-        if len(term) < UNHEARD_MIN_LETTERS or not term.isalpha() or self.known(term):
+        material, or its longest known beginning ("päästö"). Short words, the material's own and words the
+        lemmatiser knows ("asettanut" is no typo of "asentanut") stay as they are."""
+        if len(term) < UNHEARD_MIN_LETTERS or not term.isalpha() or self.known(term) or is_word(term):
             return term
         # a typo changes a letter or two, not the length ("voittaa" is no typo of "varoittaa")
         close = [w for w in get_close_matches(term, self.vocabulary(), n=3, cutoff=RESOLVE_CUTOFF)
@@ -320,7 +321,9 @@ class EvidenceScorer:
             return 1.0  # "pinta-ala" is also written "pintaala"
         parts = self.parts(term)
         if not parts:
-            return PART_WEIGHT if term in sentence.terms else DERIVED_WEIGHT if _derived(term, sentence.lemmas) else 0.0
+            if term in sentence.terms or _heads(term, sentence.lemmas):
+                return PART_WEIGHT
+            return DERIVED_WEIGHT if _derived(term, sentence.lemmas) else 0.0
         leaves = [p for p in parts if not self.parts(p) & parts] or list(parts)
         written = sum(1.0 if p in sentence.lemmas else WRITTEN_OUT_WEIGHT if p in sentence.terms
                       else 0.5 if _derived(p, sentence.lemmas) else 0.0 for p in leaves)
@@ -349,6 +352,13 @@ def _derived(word: str, lemmas_of_sentence: frozenset[str]) -> bool:
         return False
     stem = word[:DERIVED_PREFIX]
     return any(len(l) > DERIVED_PREFIX and l.startswith(stem) for l in lemmas_of_sentence)
+
+
+def _heads(word: str, lemmas_of_sentence: frozenset[str]) -> bool:
+    """The word ends a compound of the sentence that the splitter's vocabulary did not cut ("järjestelmä" in
+    "aurinkosähköjärjestelmä")."""
+    return len(word) >= DERIVED_PREFIX + 1 and any(len(l) > len(word) + 2 and l.endswith(word)
+                                                   for l in lemmas_of_sentence)
 
 
 def _extended(compound: str, lemmas_of_sentence: frozenset[str]) -> bool:

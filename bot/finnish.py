@@ -126,6 +126,13 @@ def lemma(word: str, exact: bool = False) -> str:
     return chosen.lemma(word, _KNOWN_LEMMAS) if chosen.ready() else word
 
 
+def is_word(word: str) -> bool:
+    """The lemmatiser knows the word: a real Finnish word is no typo of another ("asettanut" is not "asentanut").
+    Unknown while the dictionary is still loading."""
+    chosen = lemmatizer()
+    return chosen.ready() and chosen.is_word(word)
+
+
 def lemmas(text: str, drop_stopwords: bool = True, exact: bool = False) -> list[str]:
     """Lemmas of the words of ``text``, stopwords dropped unless asked to keep them."""
     out = []

@@ -43,6 +43,9 @@ class Lemmatizer(Protocol):
     def compound_parts(self, lemma: str) -> list[str] | None:
         """Head and modifier of a compound lemma ([] for none), or None when this lemmatiser cannot tell."""
 
+    def is_word(self, word: str) -> bool:
+        """True when the word is a Finnish word or form the lemmatiser knows (so not a typo)."""
+
 
 class SimplemmaLemmatizer:
     """simplemma's dictionary, with compounds it cut short rebuilt; it knows no compound boundaries."""
@@ -71,6 +74,9 @@ class SimplemmaLemmatizer:
 
     def compound_parts(self, lemma: str) -> list[str] | None:
         return None
+
+    def is_word(self, word: str) -> bool:
+        return simplemma.is_known(word, lang="fi")
 
 
 @lru_cache(maxsize=300_000)
@@ -171,6 +177,9 @@ class VoikkoLemmatizer:
             return []
         cut = simplest.boundaries[-1]
         return self._long_enough(lemma[cut:], self.lemma(lemma[:cut].rstrip("-")))
+
+    def is_word(self, word: str) -> bool:
+        return bool(self.readings(word))
 
     @staticmethod
     def _long_enough(*parts: str) -> list[str]:

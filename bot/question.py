@@ -47,6 +47,8 @@ _ASKING_PHRASE = re.compile(r"\b(kuinka|miten|minkä)\s+(suur\w*|iso\w*|pal\w*|m
 # In "Kumpi on suurempi, Jämsä vai Viitasaari?" the comparative says how to compare, not what about.
 _COMPARING = re.compile(r"\bkum(pi|man|massa|malla|mpaa|mat)\b", re.I)
 _COMPARATIVE = re.compile(r"\b\w+(mpi|mman|mmalla|mmassa|mpaa|mmat|mpia)\b", re.I)
+# "Miten X ja Y eroavat toisistaan?": the words say that two things are compared, not what about.
+_DIFFERING = re.compile(r"\b(ero\w*|poikkea\w*)\s+toisistaan\b|\b(toisiinsa|toisistaan|verrattuna)\b", re.I)
 # "suurimmat päästölähteet": the superlative ranks what is asked; the answer need not repeat it.
 _SUPERLATIVE = re.compile(r"\b(suurim\w*|suurin|tärkeim\w*|tärkein|merkittävim\w*|merkittävin|isoim\w*|isoin|"
                           r"parhaa\w*|paras)\b", re.I)
@@ -133,7 +135,7 @@ def question_kind(text: str) -> Kind:
 
 def content_terms(text: str) -> frozenset[str]:
     """Lemmas that carry the topic: no stopwords, question words or municipality names (retrieval's job)."""
-    text = _SUPERLATIVE.sub(" ", _ASKING_PHRASE.sub(" ", text))
+    text = _DIFFERING.sub(" ", _SUPERLATIVE.sub(" ", _ASKING_PHRASE.sub(" ", text)))
     if _COMPARING.search(text):
         text = _COMPARATIVE.sub(" ", text)
     return frozenset(

@@ -129,6 +129,7 @@ def test_a_word_only_the_sentence_before_or_the_headings_hold_counts_at_the_surr
 def test_a_typo_is_read_as_a_word_of_about_its_length_and_yhdessa_is_no_number():
     weights = TermWeights([["varoittaa", "ilmastosuunnitelma"]])
     assert weights.resolve("voittaa") == "voittaa"  # "voittivat" is not "varoittaa"
+    assert TermWeights([["asentanut"]]).resolve("asettanut") == "asettanut"  # a Finnish word, so no typo
     together = "Kunnat järjestivät yhdessä ilmastotapaamisen, jossa henkilöstö jakoi kokemuksiaan."
     assert not has_quantity(together, sentence_lemmas(together))
 
@@ -146,3 +147,4 @@ def test_compounds_match_their_hyphenated_inflected_and_longer_forms():
     assert scorer.match("pinta-ala", sentence_of("pintaala")) == 1.0
     assert scorer.match("tuulivoima", sentence_of("tuulivoimala")) == DERIVED_WEIGHT
     assert scorer.match("tuulivoima", sentence_of("tuulisähkö")) == 0.0  # the first letters alone are not enough
+    assert scorer.match("järjestelmä", sentence_of("aurinkosähköjärjestelmä")) == PART_WEIGHT  # the head, uncut

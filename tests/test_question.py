@@ -79,6 +79,7 @@ def test_comparisons_prices_and_definitions_are_told_apart(question, kind):
 def test_comparatives_and_colloquial_fillers_are_not_topic_words():
     assert "moni" not in analyze("Kuinka moni kunta osallistui ilmastotapaamiseen?").terms
     assert "n" not in analyze("Mihin vuoteen Jyväskylä vertaa 80 %:n tavoitettaan?").terms
+    assert analyze("Miten Uuraisten ja Petäjäveden hyväksymispäivät eroavat toisistaan?").terms == {"hyväksymispäivä"}
     assert analyze("Kumpi on pinta-alaltaan suurempi, Jämsä vai Viitasaari?").terms == {"pinta-ala"}
     assert analyze("Mitä meillä päin on tuulivoimassa menossa?").terms == {"tuulivoima"}
 
