@@ -157,7 +157,7 @@ class Answerer:
         """The extractive answer or the refusal the decision calls for."""
         if decision.route == "refuse":
             return self.refusal(case.analysis, decision)
-        composed = compose(case.analysis, decision, case.hits, case.sentences, case.asked)
+        composed = compose(case.analysis, decision, case.hits, case.sentences, case.similarities, case.asked)
         notices = []
         if case.asked and len(case.analysis.municipalities) < 2 and not any(
                 h.record.municipality == case.asked for h, _ in composed.quoted):

@@ -1,14 +1,15 @@
 """Composition: the chosen evidence written out as an answer that reads as one.
 
-The direct answer comes first, in one or two sentences; then at most three supporting points, none weaker than a
-share of the best; a comparison gets one line per municipality, side by side. Sentences are quoted verbatim (so
+The direct answer comes first, in one or two sentences (with the sentence after it when that goes on about the
+question); then at most three supporting points, none weaker than a share of the best; a comparison gets one
+line per municipality, side by side. Sentences are quoted verbatim (so
 numbers keep the year and scope the source gives them) and each carries the marker of its passage. What the
 material does not cover is said in plain Finnish, never papered over with nearby sentences.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.answerability import Decision, PartVerdict
@@ -20,6 +21,8 @@ MAX_DIRECT = 2
 MAX_SUPPORT = 3
 MAX_WORDS = 170
 SUPPORT_SHARE = 0.6  # a supporting point scores at least this share of the best evidence
+NEXT_SENTENCE_SIMILARITY = 0.82  # the next sentence goes on the answer when this close to the question (fitted
+# on tune; 0.80–0.82 give the same figures) or when it holds a word of the question
 SECOND_DIRECT_SHARE = 0.85  # a second direct sentence scores at least this share of the first
 NEAR_DUPLICATE = 0.6  # lemma overlap (Jaccard) above which a sentence repeats a chosen one
 SUPPORT_HEADING = "Lisäksi aineistossa:"
@@ -79,15 +82,21 @@ class _Selection:
         return [(self.hits[i], by_passage[i]) for i in order]
 
 
-def neighbour_with_fact(best: Evidence, sentences: Sequence[Sentence], kind: str) -> Sentence | None:
-    """The next sentence of the same passage when it carries the number or date the best one lacks."""
-    wanted = {"amount": "has_amount", "time": "has_date"}.get(kind)
-    if wanted is None or getattr(best.sentence, wanted):
-        return None
+def next_sentence(best: Evidence, sentences: Sequence[Sentence], analysis: QuestionAnalysis,
+                  similarities: Mapping[str, float], asked: str | None) -> Sentence | None:
+    """The sentence after the best one in its passage, when it goes on about the question: the summaries state
+    a claim, then its detail ("Laukaalla on pitkä kokemus…", then what was done). It must hold a word of the
+    question or be close to it in meaning, so a remark that only follows the claim stays out. When the best
+    sentence lacks the number or date an amount or time question asks for, only a next sentence that carries it;
+    for a question about one municipality, never a sentence about others ("Vertailuksi: naapurikunnat…")."""
+    wanted = {"amount": "has_amount", "time": "has_date"}.get(analysis.parts[best.part].kind)
     for sentence in sentences:
-        if (sentence.hit_index == best.sentence.hit_index and sentence.position == best.sentence.position + 1
-                and getattr(sentence, wanted)):
-            return sentence
+        if sentence.hit_index == best.sentence.hit_index and sentence.position == best.sentence.position + 1:
+            lacking = wanted and not getattr(best.sentence, wanted) and not getattr(sentence, wanted)
+            elsewhere = asked and sentence.places and asked not in sentence.places
+            related = (sentence.terms & analysis.terms
+                       or similarities.get(sentence.text, 0.0) >= NEXT_SENTENCE_SIMILARITY)
+            return None if lacking or elsewhere or not related else sentence
     return None
 
 
@@ -125,7 +134,7 @@ def _label(sentence: Sentence, hits: Sequence[Hit], asked: str | None, comparing
 
 
 def compose(analysis: QuestionAnalysis, decision: Decision, hits: Sequence[Hit], sentences: Sequence[Sentence],
-            asked: str | None) -> Composed:
+            similarities: Mapping[str, float], asked: str | None) -> Composed:
     """The answer text for a decision that answers (fully or in part)."""
     selection = _Selection(hits)
     comparing = len(analysis.municipalities) > 1
@@ -142,7 +151,7 @@ def compose(analysis: QuestionAnalysis, decision: Decision, hits: Sequence[Hit],
         first = verdict.evidence[0]
         if selection.fits(first.sentence):
             add(first.sentence, direct)
-        neighbour = neighbour_with_fact(first, sentences, verdict.part.kind)
+        neighbour = next_sentence(first, sentences, analysis, similarities, None if comparing else asked)
         if neighbour is not None and selection.fits(neighbour):
             add(neighbour, direct)
     if len(covered) == 1 and len(direct) < MAX_DIRECT:

@@ -4,13 +4,16 @@ asked, refusal of what the material lacks, partial answers, municipalities kept 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.answer import Answer, Answerer, is_stale
-from bot.compose import SUPPORT_HEADING
+from bot.compose import SUPPORT_HEADING, next_sentence
+from bot.evidence import Evidence, Sentence
+from bot.question import analyze
 from ingest.pipeline import lexical_phase
 from tests.conftest import make_settings
 
@@ -90,6 +93,22 @@ def test_amount_question_quotes_the_sentence_with_the_number(engine):
     assert not answer.refused
     first = answer.answer.split("\n")[0]
     assert "38 %" in first  # the number is in the direct answer, not buried in the supporting points
+
+
+def test_the_sentence_after_the_answer_is_quoted_only_when_it_goes_on_about_the_question(engine):
+    answer = engine.answer("Kuinka suuri osuus Laukaan päästöistä tulee tieliikenteestä?")
+    assert "38 %" in answer.answer and "tilaisuuksissa" not in answer.answer  # a remark that merely follows
+    claim = Sentence("Laukaalla on pitkä kokemus rakennusten energiatehokkuudesta.", 0, 0, frozenset(),
+                     frozenset({"energiatehokkuus", "rakennus"}), frozenset(), False, False, False, frozenset({"Laukaa"}))
+    detail = replace(claim, text="Koulun katolle asennettiin 221 aurinkopaneelia.", position=1,
+                     terms=frozenset({"koulu", "aurinkopaneeli"}))
+    about_others = replace(detail, places=frozenset({"Uurainen"}))
+    analysis = analyze("Mitä energiatehokkuustekoja Laukaassa on tehty?")
+    best = Evidence(claim, 0, 0.6, 0.5, 0.88, 1.0)
+    close, far = {detail.text: 0.85}, {detail.text: 0.79}
+    assert next_sentence(best, [claim, detail], analysis, close, "Laukaa") == detail
+    assert next_sentence(best, [claim, detail], analysis, far, "Laukaa") is None  # neither its words nor its meaning
+    assert next_sentence(best, [claim, about_others], analysis, close, "Laukaa") is None
 
 
 def test_time_question_quotes_the_date(engine):
