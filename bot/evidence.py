@@ -174,14 +174,15 @@ def quotable_sentences(hits: Sequence[Hit], municipality: str | None, expand) ->
             continue
         headings = frozenset(expand(lemmas(hit.record.headings)))
         texts = sentence_texts(hit.record.text)
+        terms = [sentence_terms(sentence_lemmas(text), expand) for text in texts]  # each also the next one's context
         for position, text in enumerate(texts):
             plain = sentence_lemmas(text)
             if len(plain & META_LEMMAS) >= 2 or text in seen:
                 continue
             seen.add(text)  # chunks overlap: the same sentence is evidence once, from its best passage
-            before = frozenset(expand(list(sentence_lemmas(texts[position - 1])))) if position else frozenset()
+            before = terms[position - 1] if position else frozenset()
             out.append(Sentence(
-                text=text, hit_index=hit_index, position=position, lemmas=plain, terms=sentence_terms(plain, expand),
+                text=text, hit_index=hit_index, position=position, lemmas=plain, terms=terms[position],
                 years=years_in(text), has_amount=has_quantity(text, plain), has_date=bool(_DATE.search(text)),
                 has_name=bool(_PROPER.search(text)),
                 places=sentence_places(text, hit.record.municipality),

@@ -26,8 +26,9 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
                    r"matalam\w*|suurempi|pienempi|isompi|kovempi)|paljonko|moniko|kuinka moni\w*|montako|"
                    r"millä hinnalla|mihin hintaan|minkä hintai\w*|kuinka (paljon|monta|suur\w*|iso\w*|pal\w*)|"
                    r"miten (paljon|suur\w*)|"
-                   r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|mikä (on|oli) .{0,80}(osuus|määrä|budjetti|summa|"
-                   r"luku|tavoite|prosentti|hinta|jalanjälki|päästöt|palkka|enimmäis\w*)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
+                   r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|"
+                   r"mikä (on|oli) .{0,80}(osuus|määrä|budjetti|summa|luku|tavoite|prosentti|hinta|jalanjälki|"
+                   r"päästöt|palkka|enimmäis\w*)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
         ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
                  r"alkoi|alkaa|päättyi|päättyy|tuli)|miten pitkään|kauanko|mikä on .{0,30}\b(aikataulu|määräaika|"
                  r"takaraja))\b"),
