@@ -28,7 +28,8 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
                    r"miten (paljon|suur\w*)|"
                    r"minkä (verran|suuruinen|suuruis\w*|kokoinen)|"
                    r"mikä (on|oli) .{0,80}(osuus|määrä|budjetti|summa|luku|tavoite|prosentti|hinta|jalanjälki|"
-                   r"päästöt|palkka|enimmäis\w*)|mitkä ovat .{0,40}(päästöt|luvut|määrät))\b"),
+                   r"päästöt|palkka|enimmäis\w*)|mitkä ovat .{0,40}(päästöt|luvut|määrät)|"
+                   r"mitä .{0,80}\bmaks(aa|oi|avat|oivat|ettiin|etaan))\b"),
         ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
                  r"alkoi|alkaa|päättyi|päättyy|tuli)|miten pitkään|kauanko|mikä on .{0,30}\b(aikataulu|määräaika|"
                  r"takaraja))\b"),
@@ -62,7 +63,7 @@ _PART_SPLIT = re.compile(
 # What an amount is measured in, when the question's words say it: a sum of money wants euros, a share per
 # cents, electricity or energy watt-hours. A number in another unit does not answer it.
 _UNIT_WORDS: tuple[tuple[Unit, re.Pattern[str]], ...] = (
-    ("money", re.compile(r"\b(euro\w*|raha\w*|budjet\w*|hinna\w*|hinta\w*|maksa\w*|kustannu\w*|rahoitu\w*|"
+    ("money", re.compile(r"\b(euro\w*|raha\w*|budjet\w*|hinna\w*|hinta\w*|maks[aeou]\w*|kustannu\w*|rahoitu\w*|"
                          r"palk(ka|an|oi)\w*)", re.I)),
     ("share", re.compile(r"\b(osuu\w*|prosent\w*|kuinka suuri osa|mikä osa)\b", re.I)),
     ("energy", re.compile(r"\b(\w*wattitun\w*|sähköä|energiaa)\b", re.I)),

@@ -12,6 +12,8 @@ from bot.question import analyze, question_kind
     ("Kuinka suuri osuus päästöistä tulee tieliikenteestä?", "amount"),
     ("Montako kuntaa kuuluu Hinku-verkostoon?", "amount"),
     ("Mikä on Joutsan ilmastobudjetti vuodelle 2032?", "amount"),
+    ("Mitä Wiilon aurinkovoimala maksaa?", "amount"),  # "what does it cost" asks a sum, not a list
+    ("Mitä kaikkea kunta voi tehdä maksimissaan kolmessa vuodessa?", "list"),
     ("Milloin tiekartta hyväksyttiin?", "time"),
     ("Mihin mennessä kunnan pitää tehdä ilmastosuunnitelma?", "time"),
     ("Kuka vastaa Multian ilmastotyöstä?", "who"),
@@ -95,6 +97,7 @@ def test_private_forest_owners_are_not_personal_data():
     ("Kuinka suuri osa asukkaista on yli 65-vuotiaita?", "share"),
     ("Paljonko sähköä tuulipuisto tuottaa vuodessa?", "energy"),
     ("Mikä on hankkeen projektipäällikön palkka?", "money"),
+    ("Paljonko koulun rakentaminen maksoi?", "money"),  # 221 solar panels is no price
     ("Montako hanketta sai rahoitusta?", None),  # a count, whatever it counts
     ("Paljonko Keski-Suomessa sataa vuodessa?", None),
 ])
