@@ -4,7 +4,8 @@ Each quotable sentence is scored on three signals, each measured in BENCHMARKS.m
 - lexical: the idf-weighted share of the part's lemmas the sentence holds (compound parts at lower weight);
 - semantic: cosine similarity of the sentence's embedding (computed at ingest, served from the cache) to the
   question's, so a sentence that says the same thing in other words still counts;
-- fit to what is asked: an amount wants a number, a time a date or year, a named year that very year.
+- fit to what is asked: an amount wants a number (a count, a number of what it counts), a time a date or
+  year, a named year that very year.
 The passage's own rank counts a little, and another municipality's summary is never evidence for a question
 about one municipality.
 """
@@ -257,6 +258,8 @@ class EvidenceScorer:
                 if lexical <= 0 and (semantic is None or semantic <= self.weights.semantic_floor):
                     continue
                 fit = fit_to_kind(part, sentence, self.weights)
+                if part.counted and not self.match(self.resolve(part.counted), sentence):
+                    fit *= self.weights.missing_fit  # a number, but of something else than what is counted
                 passage = 1 - self.weights.passage_rank + self.weights.passage_rank * hits[sentence.hit_index].score / top
                 any_year = self.blend(lexical, semantic) * fit * passage
                 evidence.append(Evidence(sentence, index, any_year * year_factor(part, sentence, self.weights),

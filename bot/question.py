@@ -30,7 +30,7 @@ _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
                    r"mikä (on|oli) .{0,80}(osuus|määrä|budjetti|summa|luku|tavoite|prosentti|hinta|jalanjälki|"
                    r"päästöt|palkka|enimmäis\w*)|mitkä ovat .{0,40}(päästöt|luvut|määrät)|"
                    r"mitä .{0,80}\bmaks(aa|oi|avat|oivat|ettiin|etaan))\b"),
-        ("time", r"\b(milloin|mihin mennessä|minä vuonna|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
+        ("time", r"\b(milloin|mihin mennessä|minä (vuonna|päivänä|päivinä|kuukautena)|mistä (lähtien|alkaen)|mihin asti|koska (\w+)?(hyväksyttiin|"
                  r"alkoi|alkaa|päättyi|päättyy|tuli)|miten pitkään|kauanko|mikä on .{0,30}\b(aikataulu|määräaika|"
                  r"takaraja))\b"),
         ("who", r"\b(kuka|ketkä|kenelle|keneltä|kenen|keneen|kehen|keitä|mikä taho|mitkä tahot|mikä organisaatio|"
@@ -77,6 +77,12 @@ _UNIT_LEMMAS: dict[str, frozenset[str]] = {
 }
 _PLACE_LEMMAS = frozenset({"kunta", "kaupunki"})
 _COUNT = re.compile(r"\b(montako|moniko|kuinka (monta|moni))\b", re.I)
+# "Montako tuulivoimalaa…": the word after the count word names what is counted, and a number of something
+# else ("454 vastausta" for a count of turbines) does not answer. People are counted in many words, and a
+# number word or a unit says how, not what.
+_COUNTED = re.compile(r"\b(?:montako|moniko|kuinka (?:monta|moni))\s+([\w-]+)", re.I)
+_GENERIC_COUNTS = frozenset({"ihminen", "henkilö", "henki", "kappale", "kerta", "miljoona", "miljardi", "tuhat",
+                             "sata"})
 # Asking for a person's private contact details or identity numbers: never answered from documents.
 _PERSONAL = re.compile(
     r"\b(puhelinnumero\w*|puh\.?numero\w*|kännykkä\w*|matkapuhelin\w*|gsm\w*|sähköpostiosoit\w*|"
@@ -88,7 +94,7 @@ _HOME = re.compile(r"\b[A-ZÅÄÖ][a-zåäö]+ [A-ZÅÄÖ][a-zåäö]+(?<!ss[aä
 # Words of the question that say how it is asked, not what about: they never need evidence of their own.
 QUESTION_LEMMAS = frozenset(
     """mikä mitä mitkä kuka ketkä kenelle keneltä kenen milloin miksi miten kuinka paljonko montako paljon monta
-    onko ovatko voida voi saada saa pitää tarvita kertoa kerro selittää selitä luetella luettele mainita mainitse
+    moni onko ovatko voida voi saada saa pitää tarvita kertoa kerro selittää selitä luetella luettele mainita mainitse
     tietää tiedetään haluta haluaisin olla ole asia tieto osata millainen minkä verran kaikki kaikkea me meidän
     meillä meille meiltä meitä teidän te sinä sä mä minä mun mulle kiinnostaa kysyä kysymys vastaus
     entä entäs no juuri tarkka tarkasti lyhyesti jotain jokin mitään vuosi vuode mennessä aikoa verrata vertaa
@@ -106,6 +112,7 @@ class QuestionPart:
     terms: frozenset[str]
     years: frozenset[str]
     unit: Unit | None = None  # for an amount, what it is measured in when the question says so
+    counted: str | None = None  # for a count, the lemma of what it counts ("tuulivoimala")
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,9 @@ def analyze(question: str) -> QuestionAnalysis:
         kind = question_kind(text)
         unit = amount_unit(text) if kind == "amount" else None
         restated = _UNIT_LEMMAS.get(unit, frozenset()) | (_PLACE_LEMMAS if municipalities else frozenset())
-        parts.append(QuestionPart(text, kind, content_terms(text) - restated, frozenset(_YEAR.findall(text)), unit))
+        terms = content_terms(text) - restated
+        counted = counted_term(text, terms) if kind == "amount" else None
+        parts.append(QuestionPart(text, kind, terms, frozenset(_YEAR.findall(text)), unit, counted))
     return QuestionAnalysis(
         text=question,
         parts=tuple(parts),
@@ -173,10 +182,22 @@ def analyze(question: str) -> QuestionAnalysis:
 
 
 def amount_unit(text: str) -> Unit | None:
-    """The unit the amount asked for is in; none for a count ("Montako hanketta sai rahoitusta?")."""
-    if _COUNT.search(text):
-        return None
+    """The unit the amount asked for is in; for a count only when it counts the unit ("Kuinka monta
+    prosenttia…"), not what it counts ("Montako hanketta sai rahoitusta?")."""
+    counting = _COUNTED.search(text) or _COUNT.search(text)
+    if counting:
+        counted = lemmas(counting.group(1), drop_stopwords=False) if counting.lastindex else []
+        return next((unit for unit, names in _UNIT_LEMMAS.items() if set(counted) & names), None)
     return next((unit for unit, pattern in _UNIT_WORDS if pattern.search(text)), None)
+
+
+def counted_term(text: str, terms: frozenset[str]) -> str | None:
+    """What a count question counts, when that is one of its terms and not a unit or a word for people."""
+    counting = _COUNTED.search(text)
+    if not counting:
+        return None
+    counted = next(iter(lemmas(counting.group(1))), None)
+    return counted if counted in terms and counted not in _GENERIC_COUNTS else None
 
 
 def name_terms(question: str) -> frozenset[str]:

@@ -43,6 +43,7 @@ Jämsän tavoitteena on hiilineutraalius vuoteen 2035 mennessä, ja kaupunki on 
 
 Multiassa oli 1 600 asukasta vuoden 2023 lopussa, ja kunta sijaitsee Keski-Suomen länsiosassa.
 Multia osti aurinkopaneelit koulun katolle ja kunnan varikolle.
+Multian koululle asennettiin vuonna 2022 laitteisto, jonka teho on 40 kilowattia.
 
 ## Tuulivoima
 
@@ -209,6 +210,12 @@ def test_an_amount_in_the_wrong_unit_is_no_answer(engine):
     assert "200 metriä" not in answer.answer
     counted = engine.answer("Montako voimalaa Multian Nikaran tuulivoimapuistoon suunnitellaan?")
     assert not counted.refused and "kahdeksaa voimalaa" in counted.answer
+
+
+def test_a_count_is_answered_only_by_a_number_of_what_it_counts(engine):
+    answer = engine.answer("Montako aurinkopaneelia Multian koululle asennettiin?")
+    assert answer.refused  # 40 kilowatts is a number, but not of panels
+    assert "40 kilowattia" not in answer.answer
 
 
 def test_a_municipality_named_in_the_question_wins_over_the_setting(engine):

@@ -15,6 +15,7 @@ from bot.question import analyze, question_kind
     ("Mitä Wiilon aurinkovoimala maksaa?", "amount"),  # "what does it cost" asks a sum, not a list
     ("Mitä kaikkea kunta voi tehdä maksimissaan kolmessa vuodessa?", "list"),
     ("Milloin tiekartta hyväksyttiin?", "time"),
+    ("Minä päivänä maakuntahallitus hyväksyi tiekartan?", "time"),
     ("Mihin mennessä kunnan pitää tehdä ilmastosuunnitelma?", "time"),
     ("Kuka vastaa Multian ilmastotyöstä?", "who"),
     ("Mikä taho myöntää energiatukea?", "who"),
@@ -99,6 +100,8 @@ def test_private_forest_owners_are_not_personal_data():
     ("Mikä on hankkeen projektipäällikön palkka?", "money"),
     ("Paljonko koulun rakentaminen maksoi?", "money"),  # 221 solar panels is no price
     ("Montako hanketta sai rahoitusta?", None),  # a count, whatever it counts
+    ("Kuinka monta prosenttia sähkönkulutus pieneni?", "share"),  # … unless it counts the unit
+    ("Kuinka monta euroa ministeriö myönsi hankkeelle?", "money"),
     ("Paljonko Keski-Suomessa sataa vuodessa?", None),
 ])
 def test_the_unit_an_amount_is_asked_in(question, unit):
@@ -109,3 +112,16 @@ def test_words_restating_the_unit_or_the_place_need_no_evidence():
     part = analyze("Paljonko Petäjäveden kunta käyttää rahaa kaukolämpöön vuodessa?").parts[0]
     assert part.unit == "money" and part.terms == {"kaukolämpö", "käyttää"}
     assert "kunta" in analyze("Mitä kunta voi tehdä ilmastolle?").parts[0].terms  # no place named: it is the topic
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("Montako tuulivoimalaa Kyyjärvelle on suunniteltu?", "tuulivoimala"),
+    ("Kuinka moni kunta osallistui rahoitusneuvontaan?", "kunta"),
+    ("Kuinka monta ihmistä metsät työllistävät?", None),  # people are counted in many words ("5 900 henkeä")
+    ("Kuinka monta prosenttia päästöt laskivat?", None),  # a unit, not a thing counted
+    ("Paljonko tuulivoimaloita on?", None),  # an amount, not a count
+])
+def test_a_count_knows_what_it_counts(question, counted):
+    part = analyze(question).parts[0]
+    assert part.counted == counted
+    assert "moni" not in part.terms  # "Montako" says how it is asked
