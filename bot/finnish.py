@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from typing import Iterable
 
 from bot.lemmatizers import MIN_PART, Lemmatizer, make_lemmatizer
@@ -159,11 +160,16 @@ class CompoundSplitter:
     def __init__(self, vocabulary: Iterable[str], analyser: Lemmatizer | None = None):
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= self.MIN_PART and w.isalpha())
         self.analyser = analyser or lemmatizer()
+        # Every answer splits the same words of the material again; bounded, as users type new ones.
+        self._cached_parts = lru_cache(maxsize=100_000)(self._parts)
 
     def parts(self, word: str) -> list[str]:
         """Head and modifier of ``word``, as the lemmatiser or else the vocabulary finds them, or nothing."""
+        return list(self._cached_parts(word))
+
+    def _parts(self, word: str) -> tuple[str, ...]:
         own = self.analyser.compound_parts(word)
-        return own if own is not None else self.vocabulary_parts(word)
+        return tuple(own if own is not None else self.vocabulary_parts(word))
 
     def vocabulary_parts(self, word: str) -> list[str]:
         """The known head and modifier of ``word`` (longest known suffix first), or nothing."""

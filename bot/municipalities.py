@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # basic form -> stems that every inflected form starts with (lower case)
 MUNICIPALITY_STEMS: dict[str, tuple[str, ...]] = {
@@ -69,6 +70,7 @@ def find_municipality(text: str) -> str | None:
     return names[0] if names else None
 
 
+@lru_cache(maxsize=50_000)  # the material's words recur in every answer; bounded, as users type new ones
 def _match_token(token: str) -> str | None:
     for name, stems in MUNICIPALITY_STEMS.items():
         for stem in (name.lower(), *stems):
