@@ -251,6 +251,7 @@ class EvidenceScorer:
         for index, part in enumerate(analysis.parts):
             own, context = (frozenset(map(self.resolve, terms)) for terms in part_terms(analysis, index))
             weight = self._term_weight(own | context, sentences)
+            counted = self.resolve(part.counted) if part.counted else None
             evidence = []
             for sentence in sentences:
                 lexical, holds = self.lexical(own, context, sentence, weight)
@@ -258,7 +259,7 @@ class EvidenceScorer:
                 if lexical <= 0 and (semantic is None or semantic <= self.weights.semantic_floor):
                     continue
                 fit = fit_to_kind(part, sentence, self.weights)
-                if part.counted and not self.match(self.resolve(part.counted), sentence):
+                if counted and not self.match(counted, sentence):
                     fit *= self.weights.missing_fit  # a number, but of something else than what is counted
                 passage = 1 - self.weights.passage_rank + self.weights.passage_rank * hits[sentence.hit_index].score / top
                 any_year = self.blend(lexical, semantic) * fit * passage

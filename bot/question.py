@@ -76,11 +76,10 @@ _UNIT_LEMMAS: dict[str, frozenset[str]] = {
     "energy": frozenset({"megawattitunti", "gigawattitunti", "kilowattitunti"}),
 }
 _PLACE_LEMMAS = frozenset({"kunta", "kaupunki"})
-_COUNT = re.compile(r"\b(montako|moniko|kuinka (monta|moni))\b", re.I)
 # "Montako tuulivoimalaa…": the word after the count word names what is counted, and a number of something
 # else ("454 vastausta" for a count of turbines) does not answer. People are counted in many words, and a
 # number word or a unit says how, not what.
-_COUNTED = re.compile(r"\b(?:montako|moniko|kuinka (?:monta|moni))\s+([\w-]+)", re.I)
+_COUNT = re.compile(r"\b(?:montako|moniko|kuinka (?:monta|moni))\b(?:\s+([\w-]+))?", re.I)
 _GENERIC_COUNTS = frozenset({"ihminen", "henkilö", "henki", "kappale", "kerta", "miljoona", "miljardi", "tuhat",
                              "sata"})
 # Asking for a person's private contact details or identity numbers: never answered from documents.
@@ -184,20 +183,24 @@ def analyze(question: str) -> QuestionAnalysis:
 def amount_unit(text: str) -> Unit | None:
     """The unit the amount asked for is in; for a count only when it counts the unit ("Kuinka monta
     prosenttia…"), not what it counts ("Montako hanketta sai rahoitusta?")."""
-    counting = _COUNTED.search(text) or _COUNT.search(text)
+    counting = _COUNT.search(text)
     if counting:
-        counted = lemmas(counting.group(1), drop_stopwords=False) if counting.lastindex else []
-        return next((unit for unit, names in _UNIT_LEMMAS.items() if set(counted) & names), None)
+        counted = _counted_lemma(counting)
+        return next((unit for unit, names in _UNIT_LEMMAS.items() if counted in names), None)
     return next((unit for unit, pattern in _UNIT_WORDS if pattern.search(text)), None)
 
 
 def counted_term(text: str, terms: frozenset[str]) -> str | None:
     """What a count question counts, when that is one of its terms and not a unit or a word for people."""
-    counting = _COUNTED.search(text)
-    if not counting:
-        return None
-    counted = next(iter(lemmas(counting.group(1))), None)
+    counting = _COUNT.search(text)
+    counted = _counted_lemma(counting) if counting else None
     return counted if counted in terms and counted not in _GENERIC_COUNTS else None
+
+
+def _counted_lemma(counting: re.Match[str]) -> str | None:
+    """The lemma of the word after the count word, if any."""
+    word = counting.group(1)
+    return next(iter(lemmas(word, drop_stopwords=False)), None) if word else None
 
 
 def name_terms(question: str) -> frozenset[str]:
